@@ -1,0 +1,25 @@
+// Package stack provides real Postgres and Redis to tests, benchmarks and load
+// runs, in this order: URLs from the environment (DATABASE_URL or
+// TEST_DATABASE_URL; REDIS_URL or REDIS_HOST/REDIS_PORT), then throwaway
+// instances started from local binaries (initdb/pg_ctl, redis-server) in a
+// temp dir on free ports. When neither is possible it skips with one line,
+// except under CI=true where a missing service is a failure.
+//
+// Every Postgres caller gets a database of its own, dropped at cleanup; every
+// Redis caller gets a unique key prefix (or a private server from
+// NewRedisServer when the test must stop and restart it).
+package stack
+
+import (
+	"os"
+	"testing"
+)
+
+// unavailable skips tb with reason, or fails it under CI=true.
+func unavailable(tb testing.TB, what, reason string) {
+	tb.Helper()
+	if os.Getenv("CI") == "true" {
+		tb.Fatalf("stack: %s unavailable under CI=true: %s", what, reason)
+	}
+	tb.Skipf("stack: %s unavailable (%s); skipping", what, reason)
+}

@@ -1,0 +1,34 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Realtime event types broadcast to an organization.
+const (
+	EventSyncStarted   = "sync_started"
+	EventSyncProgress  = "sync_progress"
+	EventSyncCompleted = "sync_completed"
+	EventSyncFailed    = "sync_failed"
+	EventCallCompleted = "call_completed"
+)
+
+// Event is an organization-wide broadcast; its JSON is exactly what
+// WebSocket clients receive: {type, organizationId, data, timestamp}.
+type Event struct {
+	Type           string          `json:"type"`
+	OrganizationID string          `json:"organizationId"`
+	Data           json.RawMessage `json:"data"`
+	Timestamp      time.Time       `json:"timestamp"`
+}
+
+// Bus carries Events between instances (and worker processes). Every
+// subscriber on every instance sharing the bus receives every published
+// event, its own included, at most once. fn runs on the bus's delivery
+// goroutine and must not block. Subscribe's cancel stops delivery to fn.
+type Bus interface {
+	Publish(ctx context.Context, ev Event) error
+	Subscribe(fn func(Event)) (cancel func())
+}

@@ -1,0 +1,73 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Job states.
+const (
+	JobPending    = "pending"    // waiting for a worker
+	JobDelayed    = "delayed"    // waiting for its run time (delay or retry backoff)
+	JobProcessing = "processing" // a worker holds it
+	JobCompleted  = "completed"  // handler returned nil
+	JobDead       = "dead"       // failed MaxAttempts times: in the dead-letter set
+)
+
+// Job is one unit of background work. Priority: a higher number runs first,
+// FIFO within one priority, in every provider. Attempts counts handler runs
+// started so far.
+type Job struct {
+	ID             string          `json:"id"`
+	Type           string          `json:"type"`
+	OrganizationID string          `json:"organizationId,omitempty"`
+	Data           json.RawMessage `json:"data"`
+	Priority       int             `json:"priority"`
+	State          string          `json:"state"`
+	Attempts       int             `json:"attempts"`
+	MaxAttempts    int             `json:"maxAttempts"`
+	Error          string          `json:"error,omitempty"`
+	CreatedAt      time.Time       `json:"createdAt"`
+	ProcessedAt    *time.Time      `json:"processedAt,omitempty"`
+	CompletedAt    *time.Time      `json:"completedAt,omitempty"`
+	FailedAt       *time.Time      `json:"failedAt,omitempty"`
+}
+
+// JobOptions tune one AddJob. Zero values: priority 0, no delay, the
+// queue's configured max attempts (QUEUE_MAX_RETRIES).
+type JobOptions struct {
+	Priority       int
+	Delay          time.Duration
+	MaxAttempts    int
+	OrganizationID string
+}
+
+// JobHandler runs one job. A non-nil error schedules a retry with
+// exponential backoff and jitter until MaxAttempts, then dead-letters it.
+// Handlers must be idempotent: delivery is at-least-once.
+type JobHandler func(ctx context.Context, job *Job) error
+
+// QueueStats are the guide's queue counters. Completed and Failed count the
+// bounded history kept (Failed = jobs in the dead-letter set).
+type QueueStats struct {
+	Pending    int64 `json:"pending"`
+	Processing int64 `json:"processing"`
+	Completed  int64 `json:"completed"`
+	Failed     int64 `json:"failed"`
+	Delayed    int64 `json:"delayed"`
+}
+
+// Queue runs named jobs on QUEUE_CONCURRENCY workers. Register may be called
+// at any time; a job whose type has no handler when a worker takes it fails
+// (and is retried). Job answers ENOTFOUND for an unknown id. Close stops
+// taking jobs and waits for in-flight ones until ctx ends; jobs still running
+// then are returned to the queue (Redis) or abandoned (memory).
+// When the backend is unreachable, AddJob fails fast with EUNAVAILABLE.
+type Queue interface {
+	Register(jobType string, h JobHandler)
+	AddJob(ctx context.Context, jobType string, data []byte, opt JobOptions) (*Job, error)
+	Job(ctx context.Context, id string) (*Job, error)
+	Stats(ctx context.Context) (QueueStats, error)
+	Close(ctx context.Context) error
+}
