@@ -1,0 +1,354 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"reflect"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// DefaultClusterEnabled is CLUSTER_ENABLED's default: the one place to change
+// it. The scaling guide says true; the lead decides it by measurement (issue
+// 5): one process with GOMAXPROCS=cores against CLUSTER_WORKERS=cores.
+const DefaultClusterEnabled = true
+
+// Config is every setting of echosenseix, read from environment variables
+// named as in the scaling guide. Each field's tags are its documentation:
+// env (name), envDefault (default), unit, doc (meaning); `echosenseix
+// config-table` renders them as the README table. Durations are integers in
+// the unit the guide uses (ms or s) and read through the *Duration methods.
+type Config struct {
+	// PORT, default 5000: TCP port of the public HTTP listener.
+	Port int `env:"PORT" envDefault:"5000" unit:"port" doc:"TCP port the API listens on (every cluster worker shares it)"`
+	// HOST, default "" (all interfaces): address to bind.
+	Host string `env:"HOST" envDefault:"" unit:"host" doc:"address to bind; empty means every interface"`
+	// LOG_LEVEL, default info: slog level of the JSON logs.
+	LogLevel string `env:"LOG_LEVEL" envDefault:"info" unit:"debug|info|warn|error" doc:"minimum level of the JSON logs on stderr"`
+
+	// CLUSTER_ENABLED, default DefaultClusterEnabled: run the prefork supervisor.
+	ClusterEnabled bool `env:"CLUSTER_ENABLED" unit:"bool" doc:"run a primary that supervises CLUSTER_WORKERS worker processes on one port (only when workers > 1)"`
+	// CLUSTER_WORKERS, default auto (= CPU count): worker processes.
+	ClusterWorkers string `env:"CLUSTER_WORKERS" envDefault:"auto" unit:"auto|N" doc:"number of worker processes; auto = CPU count. Each worker gets GOMAXPROCS = CPU count / workers (at least 1) unless GOMAXPROCS is set"`
+	// CLUSTER_RESTART_DELAY, default 1000 ms: wait before restarting an exited worker.
+	ClusterRestartDelay int `env:"CLUSTER_RESTART_DELAY" envDefault:"1000" unit:"ms" doc:"delay before an exited worker's slot is restarted"`
+	// CLUSTER_MAX_RESTARTS, default 10: restarts of one slot allowed within 60 s.
+	ClusterMaxRestarts int `env:"CLUSTER_MAX_RESTARTS" envDefault:"10" unit:"count" doc:"restarts of one worker slot allowed within 60 s; one more and the slot is given up"`
+	// CLUSTER_SHUTDOWN_TIMEOUT, default 30000 ms: grace period of a shutdown.
+	ClusterShutdownTimeout int `env:"CLUSTER_SHUTDOWN_TIMEOUT" envDefault:"30000" unit:"ms" doc:"grace period for in-flight requests on SIGTERM/SIGINT (single process and cluster); exit 1 when it passes"`
+	// CLUSTER_LISTEN_MODE, default shared: how workers share the port.
+	ClusterListenMode string `env:"CLUSTER_LISTEN_MODE" envDefault:"shared" unit:"shared|reuseport" doc:"shared: the primary opens one socket and passes it to every worker (no queued connection is lost when a worker dies); reuseport: each worker binds with SO_REUSEPORT"`
+	// CLUSTER_READY_TIMEOUT, default 30000 ms: time a new worker has to report ready.
+	ClusterReadyTimeout int `env:"CLUSTER_READY_TIMEOUT" envDefault:"30000" unit:"ms" doc:"time a starting worker has to report ready (rolling restart waits for it)"`
+
+	// CACHE_PROVIDER, default memory: memory (per process) or redis (shared).
+	CacheProvider string `env:"CACHE_PROVIDER" envDefault:"memory" unit:"memory|redis" doc:"cache backend: memory is per process (per cluster worker), redis is shared by every instance"`
+	// CACHE_TTL, default 3600 s: default entry lifetime.
+	CacheTTL int `env:"CACHE_TTL" envDefault:"3600" unit:"s" doc:"default time to live of a cache entry"`
+	// CACHE_MAX_SIZE, default 10000: entries kept by the memory provider.
+	CacheMaxSize int `env:"CACHE_MAX_SIZE" envDefault:"10000" unit:"entries" doc:"LRU bound of the memory cache (and of Redis client-side caching)"`
+
+	// REDIS_HOST, default localhost.
+	RedisHost string `env:"REDIS_HOST" envDefault:"localhost" unit:"host" doc:"Redis host (ignored when REDIS_URL is set)"`
+	// REDIS_PORT, default 6379.
+	RedisPort int `env:"REDIS_PORT" envDefault:"6379" unit:"port" doc:"Redis port (ignored when REDIS_URL is set)"`
+	// REDIS_PASSWORD, default none.
+	RedisPassword string `env:"REDIS_PASSWORD" envDefault:"" unit:"secret" doc:"Redis password (ignored when REDIS_URL is set)"`
+	// REDIS_DB, default 0.
+	RedisDB int `env:"REDIS_DB" envDefault:"0" unit:"index" doc:"Redis database number (ignored when REDIS_URL is set)"`
+	// REDIS_URL, default none: overrides REDIS_HOST/PORT/PASSWORD/DB.
+	RedisURL string `env:"REDIS_URL" envDefault:"" unit:"url" doc:"redis://[:password@]host:port/db; overrides REDIS_HOST, REDIS_PORT, REDIS_PASSWORD and REDIS_DB; setting it also puts the event bus on Redis"`
+
+	// QUEUE_PROVIDER, default memory: memory, redis or bull (alias of redis).
+	QueueProvider string `env:"QUEUE_PROVIDER" envDefault:"memory" unit:"memory|redis|bull" doc:"job queue backend; bull is the guide's alias of redis"`
+	// QUEUE_CONCURRENCY, default 10: jobs run at once per process.
+	QueueConcurrency int `env:"QUEUE_CONCURRENCY" envDefault:"10" unit:"workers" doc:"jobs run at once by each process"`
+	// QUEUE_MAX_RETRIES, default 3: attempts of a job before dead letter.
+	QueueMaxRetries int `env:"QUEUE_MAX_RETRIES" envDefault:"3" unit:"attempts" doc:"attempts of a job (exponential backoff with jitter between them) before it goes to the dead-letter set"`
+
+	// DATABASE_URL, default none: Postgres; empty serves from memory.
+	DatabaseURL string `env:"DATABASE_URL" envDefault:"" unit:"url" doc:"postgres://... ; empty serves everything from in-memory stores and persists nothing"`
+	// DATABASE_MAX_CONNECTIONS, default 100: pool size per process.
+	DatabaseMaxConnections int `env:"DATABASE_MAX_CONNECTIONS" envDefault:"100" unit:"connections" doc:"pool size per process (each cluster worker has its own pool)"`
+	// DATABASE_MIN_CONNECTIONS, default 10: warm connections per process.
+	DatabaseMinConnections int `env:"DATABASE_MIN_CONNECTIONS" envDefault:"10" unit:"connections" doc:"connections kept open per process"`
+	// DATABASE_ACQUIRE_TIMEOUT, default 10000 ms: wait for a pool connection.
+	DatabaseAcquireTimeout int `env:"DATABASE_ACQUIRE_TIMEOUT" envDefault:"10000" unit:"ms" doc:"longest wait for a pool connection; past it the request gets 503 with Retry-After"`
+	// DATABASE_STATEMENT_TIMEOUT, default 30000 ms: server-side statement_timeout.
+	DatabaseStatementTimeout int `env:"DATABASE_STATEMENT_TIMEOUT" envDefault:"30000" unit:"ms" doc:"Postgres statement_timeout of every pool connection"`
+
+	// SESSION_STORE, default memory: memory (per process) or redis (shared).
+	SessionStore string `env:"SESSION_STORE" envDefault:"memory" unit:"memory|redis" doc:"session backend: memory is per process (a cluster needs redis for logins to work on every worker)"`
+	// SESSION_TTL, default 86400 s: sliding session lifetime.
+	SessionTTL int `env:"SESSION_TTL" envDefault:"86400" unit:"s" doc:"sliding lifetime of a login session"`
+
+	// HEALTH_CHECK_ENABLED, default true: mount /health, /health/live, /health/ready.
+	HealthCheckEnabled bool `env:"HEALTH_CHECK_ENABLED" envDefault:"true" unit:"bool" doc:"serve /health, /health/live and /health/ready"`
+	// METRICS_ENABLED, default true: mount /metrics.
+	MetricsEnabled bool `env:"METRICS_ENABLED" envDefault:"true" unit:"bool" doc:"serve Prometheus /metrics (cluster totals when clustered)"`
+
+	// INGEST_BATCH_ENABLED, default true: group-commit webhook inserts.
+	IngestBatchEnabled bool `env:"INGEST_BATCH_ENABLED" envDefault:"true" unit:"bool" doc:"coalesce concurrent post-call webhooks into one database round trip (group commit)"`
+	// INGEST_BATCH_MAX_ROWS, default 256: rows per group commit.
+	IngestBatchMaxRows int `env:"INGEST_BATCH_MAX_ROWS" envDefault:"256" unit:"rows" doc:"most rows in one group commit"`
+	// INGEST_BATCH_MAX_WAIT, default 2 ms: longest wait to fill a batch.
+	IngestBatchMaxWait int `env:"INGEST_BATCH_MAX_WAIT" envDefault:"2" unit:"ms" doc:"longest time a webhook waits for others to join its batch"`
+	// INGEST_BATCH_MAX_PENDING, default 10000: webhooks waiting at most.
+	IngestBatchMaxPending int `env:"INGEST_BATCH_MAX_PENDING" envDefault:"10000" unit:"rows" doc:"webhooks allowed to wait for a batch; past it they get 503 with Retry-After"`
+
+	// REALTIME_TOKEN_SECRET, default random per start: HMAC key of realtime tokens.
+	RealtimeTokenSecret string `env:"REALTIME_TOKEN_SECRET" envDefault:"" unit:"secret" doc:"HMAC key signing WebSocket tokens; empty = random at start (shared by the workers of one cluster, not by instances)"`
+	// BODY_LIMIT, default 1048576 bytes: largest request body.
+	BodyLimit int `env:"BODY_LIMIT" envDefault:"1048576" unit:"bytes" doc:"largest request body; larger answers 413"`
+	// HTTP_READ_TIMEOUT, default 30000 ms.
+	HTTPReadTimeout int `env:"HTTP_READ_TIMEOUT" envDefault:"30000" unit:"ms" doc:"longest time to read a request"`
+	// HTTP_WRITE_TIMEOUT, default 30000 ms.
+	HTTPWriteTimeout int `env:"HTTP_WRITE_TIMEOUT" envDefault:"30000" unit:"ms" doc:"longest time to write a response"`
+	// HTTP_IDLE_TIMEOUT, default 120000 ms.
+	HTTPIdleTimeout int `env:"HTTP_IDLE_TIMEOUT" envDefault:"120000" unit:"ms" doc:"keep-alive connections idle longer are closed"`
+	// COOKIE_SECURE, default auto: Secure flag of the session cookie.
+	CookieSecure string `env:"COOKIE_SECURE" envDefault:"auto" unit:"auto|true|false" doc:"Secure flag of the session cookie; auto sets it behind TLS (X-Forwarded-Proto: https)"`
+
+	// SEED_ORGS, default 0: organizations created in memory at serve start.
+	SeedOrgs int `env:"SEED_ORGS" envDefault:"0" unit:"count" doc:"serve only, no DATABASE_URL: demo organizations created in memory at start (same data in every worker)"`
+	// SEED_USERS, default 1: users per seeded organization.
+	SeedUsers int `env:"SEED_USERS" envDefault:"1" unit:"count" doc:"users per seeded organization"`
+	// SEED_AGENTS, default 1: agents per seeded organization.
+	SeedAgents int `env:"SEED_AGENTS" envDefault:"1" unit:"count" doc:"agents per seeded organization"`
+	// SEED_PASSWORD, default random: password of every seeded user.
+	SeedPassword string `env:"SEED_PASSWORD" envDefault:"" unit:"secret" doc:"password of every seeded user; empty = random, printed in the seed JSON"`
+	// SEED_OUT, default stdout: where serve writes the seed JSON.
+	SeedOut string `env:"SEED_OUT" envDefault:"" unit:"path" doc:"file receiving the seed JSON (mode 0600); empty = stdout"`
+
+	// CLUSTER_TEST_CRASH, default none: test hook.
+	ClusterTestCrash string `env:"CLUSTER_TEST_CRASH" envDefault:"" unit:"startup[:slot]" doc:"test hook: startup makes every worker (startup:N only slot N) exit 3 before it serves"`
+}
+
+// Durations of the integer settings.
+func (c *Config) RestartDelay() time.Duration    { return ms(c.ClusterRestartDelay) }
+func (c *Config) ShutdownTimeout() time.Duration { return ms(c.ClusterShutdownTimeout) }
+func (c *Config) ReadyTimeout() time.Duration    { return ms(c.ClusterReadyTimeout) }
+func (c *Config) CacheTTLDuration() time.Duration {
+	return time.Duration(c.CacheTTL) * time.Second
+}
+func (c *Config) SessionTTLDuration() time.Duration {
+	return time.Duration(c.SessionTTL) * time.Second
+}
+func (c *Config) AcquireTimeout() time.Duration   { return ms(c.DatabaseAcquireTimeout) }
+func (c *Config) StatementTimeout() time.Duration { return ms(c.DatabaseStatementTimeout) }
+func (c *Config) BatchMaxWait() time.Duration     { return ms(c.IngestBatchMaxWait) }
+
+func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+
+// Addr is the public listen address.
+func (c *Config) Addr() string { return c.Host + ":" + strconv.Itoa(c.Port) }
+
+// Workers resolves CLUSTER_WORKERS (auto = CPU count).
+func (c *Config) Workers() int {
+	if c.ClusterWorkers == "auto" {
+		return runtime.NumCPU()
+	}
+	n, _ := strconv.Atoi(c.ClusterWorkers)
+	return n
+}
+
+// Clustered reports whether serve runs the primary/worker supervisor.
+func (c *Config) Clustered() bool { return c.ClusterEnabled && c.Workers() > 1 }
+
+// RedisWanted reports whether any provider asks for Redis.
+func (c *Config) RedisWanted() bool {
+	return c.CacheProvider == "redis" || c.SessionStore == "redis" || c.QueueRedis()
+}
+
+// QueueRedis reports whether the queue runs on Redis (redis or bull).
+func (c *Config) QueueRedis() bool { return c.QueueProvider == "redis" || c.QueueProvider == "bull" }
+
+// BusRedis reports whether the event bus runs on Redis: when any Redis
+// provider is set or REDIS_URL is given.
+func (c *Config) BusRedis() bool { return c.RedisWanted() || c.RedisURL != "" }
+
+// RedisTarget names the Redis settings in force, for error messages.
+func (c *Config) RedisTarget() string {
+	if c.RedisURL != "" {
+		return "REDIS_URL=" + redactURL(c.RedisURL)
+	}
+	return fmt.Sprintf("REDIS_HOST=%s REDIS_PORT=%d", c.RedisHost, c.RedisPort)
+}
+
+// ConfigError is a bad setting: it prints as the one start-up line.
+type ConfigError struct {
+	Name, Value, Want string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%s=%q: want %s", e.Name, e.Value, e.Want)
+}
+
+// loadConfig reads environ (os.Environ form) into a Config and validates it.
+func loadConfig(environ map[string]string) (*Config, error) {
+	cfg := &Config{ClusterEnabled: DefaultClusterEnabled}
+	err := env.ParseWithOptions(cfg, env.Options{Environment: environ})
+	if err != nil {
+		return nil, parseErrorToConfigError(err, environ)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// environMap turns os.Environ() into a map.
+func environMap(kv []string) map[string]string {
+	m := make(map[string]string, len(kv))
+	for _, s := range kv {
+		if k, v, ok := strings.Cut(s, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// parseErrorToConfigError names the variable of the first field env could not
+// parse (env's own errors name the Go field).
+func parseErrorToConfigError(err error, environ map[string]string) error {
+	var pe env.ParseError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	f, ok := reflect.TypeOf(Config{}).FieldByName(pe.Name)
+	if !ok {
+		return err
+	}
+	name := f.Tag.Get("env")
+	want := "an integer"
+	if pe.Type.Kind() == reflect.Bool {
+		want = "true or false"
+	}
+	return &ConfigError{Name: name, Value: environ[name], Want: want}
+}
+
+// rule is one validation: ok reports whether the field's value is allowed.
+type rule struct {
+	name string
+	val  any
+	ok   bool
+	want string
+}
+
+// validate applies every rule; the first broken one is the error.
+func (c *Config) validate() error {
+	for _, r := range c.rules() {
+		if !r.ok {
+			return &ConfigError{Name: r.name, Value: fmt.Sprint(r.val), Want: r.want}
+		}
+	}
+	return nil
+}
+
+func (c *Config) rules() []rule {
+	return []rule{
+		{"PORT", c.Port, c.Port >= 1 && c.Port <= 65535, "a port from 1 to 65535"},
+		{"LOG_LEVEL", c.LogLevel, oneOf(c.LogLevel, "debug", "info", "warn", "error"), "debug, info, warn or error"},
+		{"CLUSTER_WORKERS", c.ClusterWorkers, validWorkers(c.ClusterWorkers), "auto or an integer from 1 to 1024"},
+		{"CLUSTER_RESTART_DELAY", c.ClusterRestartDelay, c.ClusterRestartDelay >= 0, "milliseconds >= 0"},
+		{"CLUSTER_MAX_RESTARTS", c.ClusterMaxRestarts, c.ClusterMaxRestarts >= 0, "an integer >= 0"},
+		{"CLUSTER_SHUTDOWN_TIMEOUT", c.ClusterShutdownTimeout, c.ClusterShutdownTimeout > 0, "milliseconds > 0"},
+		{"CLUSTER_LISTEN_MODE", c.ClusterListenMode, oneOf(c.ClusterListenMode, "shared", "reuseport"), "shared or reuseport"},
+		{"CLUSTER_READY_TIMEOUT", c.ClusterReadyTimeout, c.ClusterReadyTimeout > 0, "milliseconds > 0"},
+		{"CACHE_PROVIDER", c.CacheProvider, oneOf(c.CacheProvider, "memory", "redis"), "memory or redis"},
+		{"CACHE_TTL", c.CacheTTL, c.CacheTTL > 0, "seconds > 0"},
+		{"CACHE_MAX_SIZE", c.CacheMaxSize, c.CacheMaxSize > 0, "an integer > 0"},
+		{"REDIS_PORT", c.RedisPort, c.RedisPort >= 1 && c.RedisPort <= 65535, "a port from 1 to 65535"},
+		{"REDIS_DB", c.RedisDB, c.RedisDB >= 0, "an integer >= 0"},
+		{"REDIS_URL", redactURL(c.RedisURL), validRedisURL(c.RedisURL), "empty or redis://[:password@]host:port/db (or rediss://)"},
+		{"QUEUE_PROVIDER", c.QueueProvider, oneOf(c.QueueProvider, "memory", "redis", "bull"), "memory, redis or bull"},
+		{"QUEUE_CONCURRENCY", c.QueueConcurrency, c.QueueConcurrency >= 1 && c.QueueConcurrency <= 10000, "an integer from 1 to 10000"},
+		{"QUEUE_MAX_RETRIES", c.QueueMaxRetries, c.QueueMaxRetries >= 1 && c.QueueMaxRetries <= 100, "an integer from 1 to 100"},
+		{"DATABASE_URL", redactURL(c.DatabaseURL), validDatabaseURL(c.DatabaseURL), "empty or postgres://user@host:port/db (or postgresql://)"},
+		{"DATABASE_MAX_CONNECTIONS", c.DatabaseMaxConnections, c.DatabaseMaxConnections >= 1 && c.DatabaseMaxConnections <= 10000, "an integer from 1 to 10000"},
+		{"DATABASE_MIN_CONNECTIONS", c.DatabaseMinConnections, c.DatabaseMinConnections >= 0 && c.DatabaseMinConnections <= c.DatabaseMaxConnections, fmt.Sprintf("an integer from 0 to DATABASE_MAX_CONNECTIONS (%d)", c.DatabaseMaxConnections)},
+		{"DATABASE_ACQUIRE_TIMEOUT", c.DatabaseAcquireTimeout, c.DatabaseAcquireTimeout > 0, "milliseconds > 0"},
+		{"DATABASE_STATEMENT_TIMEOUT", c.DatabaseStatementTimeout, c.DatabaseStatementTimeout > 0, "milliseconds > 0"},
+		{"SESSION_STORE", c.SessionStore, oneOf(c.SessionStore, "memory", "redis"), "memory or redis"},
+		{"SESSION_TTL", c.SessionTTL, c.SessionTTL > 0, "seconds > 0"},
+		{"INGEST_BATCH_MAX_ROWS", c.IngestBatchMaxRows, c.IngestBatchMaxRows >= 1 && c.IngestBatchMaxRows <= 10000, "an integer from 1 to 10000"},
+		{"INGEST_BATCH_MAX_WAIT", c.IngestBatchMaxWait, c.IngestBatchMaxWait >= 1 && c.IngestBatchMaxWait <= 1000, "milliseconds from 1 to 1000"},
+		{"INGEST_BATCH_MAX_PENDING", c.IngestBatchMaxPending, c.IngestBatchMaxPending >= 1, "an integer >= 1"},
+		{"BODY_LIMIT", c.BodyLimit, c.BodyLimit >= 1024, "bytes >= 1024"},
+		{"HTTP_READ_TIMEOUT", c.HTTPReadTimeout, c.HTTPReadTimeout > 0, "milliseconds > 0"},
+		{"HTTP_WRITE_TIMEOUT", c.HTTPWriteTimeout, c.HTTPWriteTimeout > 0, "milliseconds > 0"},
+		{"HTTP_IDLE_TIMEOUT", c.HTTPIdleTimeout, c.HTTPIdleTimeout > 0, "milliseconds > 0"},
+		{"COOKIE_SECURE", c.CookieSecure, oneOf(c.CookieSecure, "auto", "true", "false"), "auto, true or false"},
+		{"SEED_ORGS", c.SeedOrgs, c.SeedOrgs >= 0 && c.SeedOrgs <= 100000, "an integer from 0 to 100000"},
+		{"SEED_USERS", c.SeedUsers, c.SeedUsers >= 0 && c.SeedUsers <= 1000, "an integer from 0 to 1000"},
+		{"SEED_AGENTS", c.SeedAgents, c.SeedAgents >= 0 && c.SeedAgents <= 1000, "an integer from 0 to 1000"},
+		{"CLUSTER_TEST_CRASH", c.ClusterTestCrash, validCrash(c.ClusterTestCrash), "empty, startup or startup:<slot>"},
+	}
+}
+
+func oneOf(v string, allowed ...string) bool {
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
+
+func validWorkers(s string) bool {
+	if s == "auto" {
+		return true
+	}
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 1 && n <= 1024
+}
+
+func validCrash(s string) bool {
+	if s == "" || s == "startup" {
+		return true
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(s, "startup:"))
+	return strings.HasPrefix(s, "startup:") && err == nil && n >= 0
+}
+
+// crashAtStartup reports whether the CLUSTER_TEST_CRASH hook applies to slot.
+func (c *Config) crashAtStartup(slot int) bool {
+	return c.ClusterTestCrash == "startup" || c.ClusterTestCrash == "startup:"+strconv.Itoa(slot)
+}
+
+func validRedisURL(s string) bool {
+	if s == "" {
+		return true
+	}
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "redis" || u.Scheme == "rediss") && u.Host != ""
+}
+
+func validDatabaseURL(s string) bool {
+	if s == "" {
+		return true
+	}
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql")
+}
+
+// redactURL hides a URL's password.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
+}
+
+// exitConfig prints the one start-up line for err and exits 2.
+func exitConfig(err error) {
+	fmt.Fprintf(os.Stderr, "echosenseix: %v\n", err)
+	os.Exit(2)
+}

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestConfigDefaults(t *testing.T) {
+	cfg, err := loadConfig(map[string]string{})
+	if err != nil {
+		t.Fatalf("loadConfig(empty) = %v; want nil", err)
+	}
+	tests := []struct {
+		name string
+		got  any
+		want any
+	}{
+		{"PORT", cfg.Port, 5000},
+		{"CLUSTER_ENABLED", cfg.ClusterEnabled, DefaultClusterEnabled},
+		{"CLUSTER_WORKERS", cfg.ClusterWorkers, "auto"},
+		{"CLUSTER_RESTART_DELAY", cfg.RestartDelay(), time.Second},
+		{"CLUSTER_MAX_RESTARTS", cfg.ClusterMaxRestarts, 10},
+		{"CLUSTER_SHUTDOWN_TIMEOUT", cfg.ShutdownTimeout(), 30 * time.Second},
+		{"CLUSTER_LISTEN_MODE", cfg.ClusterListenMode, "shared"},
+		{"CACHE_PROVIDER", cfg.CacheProvider, "memory"},
+		{"CACHE_TTL", cfg.CacheTTLDuration(), time.Hour},
+		{"CACHE_MAX_SIZE", cfg.CacheMaxSize, 10000},
+		{"REDIS_HOST", cfg.RedisHost, "localhost"},
+		{"REDIS_PORT", cfg.RedisPort, 6379},
+		{"QUEUE_PROVIDER", cfg.QueueProvider, "memory"},
+		{"QUEUE_CONCURRENCY", cfg.QueueConcurrency, 10},
+		{"QUEUE_MAX_RETRIES", cfg.QueueMaxRetries, 3},
+		{"DATABASE_URL", cfg.DatabaseURL, ""},
+		{"DATABASE_MAX_CONNECTIONS", cfg.DatabaseMaxConnections, 100},
+		{"DATABASE_MIN_CONNECTIONS", cfg.DatabaseMinConnections, 10},
+		{"DATABASE_ACQUIRE_TIMEOUT", cfg.AcquireTimeout(), 10 * time.Second},
+		{"DATABASE_STATEMENT_TIMEOUT", cfg.StatementTimeout(), 30 * time.Second},
+		{"SESSION_STORE", cfg.SessionStore, "memory"},
+		{"HEALTH_CHECK_ENABLED", cfg.HealthCheckEnabled, true},
+		{"METRICS_ENABLED", cfg.MetricsEnabled, true},
+		{"INGEST_BATCH_ENABLED", cfg.IngestBatchEnabled, true},
+		{"bus", cfg.BusRedis(), false},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s: got %v; want %v", tt.name, tt.got, tt.want)
+		}
+	}
+}
+
+// TestConfigRules checks every validation rule: one bad value each, and the
+// exact start-up line it prints.
+func TestConfigRules(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		want string // error text; "" = valid
+	}{
+		{map[string]string{"CACHE_PROVIDER": "memcached"}, `CACHE_PROVIDER="memcached": want memory or redis`},
+		{map[string]string{"CACHE_PROVIDER": "redis"}, ""},
+		{map[string]string{"PORT": "0"}, `PORT="0": want a port from 1 to 65535`},
+		{map[string]string{"PORT": "70000"}, `PORT="70000": want a port from 1 to 65535`},
+		{map[string]string{"PORT": "http"}, `PORT="http": want an integer`},
+		{map[string]string{"LOG_LEVEL": "trace"}, `LOG_LEVEL="trace": want debug, info, warn or error`},
+		{map[string]string{"CLUSTER_ENABLED": "yes"}, `CLUSTER_ENABLED="yes": want true or false`},
+		{map[string]string{"CLUSTER_WORKERS": "0"}, `CLUSTER_WORKERS="0": want auto or an integer from 1 to 1024`},
+		{map[string]string{"CLUSTER_WORKERS": "many"}, `CLUSTER_WORKERS="many": want auto or an integer from 1 to 1024`},
+		{map[string]string{"CLUSTER_WORKERS": "8"}, ""},
+		{map[string]string{"CLUSTER_RESTART_DELAY": "-1"}, `CLUSTER_RESTART_DELAY="-1": want milliseconds >= 0`},
+		{map[string]string{"CLUSTER_RESTART_DELAY": "1s"}, `CLUSTER_RESTART_DELAY="1s": want an integer`},
+		{map[string]string{"CLUSTER_MAX_RESTARTS": "-1"}, `CLUSTER_MAX_RESTARTS="-1": want an integer >= 0`},
+		{map[string]string{"CLUSTER_SHUTDOWN_TIMEOUT": "0"}, `CLUSTER_SHUTDOWN_TIMEOUT="0": want milliseconds > 0`},
+		{map[string]string{"CLUSTER_LISTEN_MODE": "fork"}, `CLUSTER_LISTEN_MODE="fork": want shared or reuseport`},
+		{map[string]string{"CLUSTER_LISTEN_MODE": "reuseport"}, ""},
+		{map[string]string{"CLUSTER_READY_TIMEOUT": "0"}, `CLUSTER_READY_TIMEOUT="0": want milliseconds > 0`},
+		{map[string]string{"CACHE_TTL": "0"}, `CACHE_TTL="0": want seconds > 0`},
+		{map[string]string{"CACHE_MAX_SIZE": "0"}, `CACHE_MAX_SIZE="0": want an integer > 0`},
+		{map[string]string{"REDIS_PORT": "0"}, `REDIS_PORT="0": want a port from 1 to 65535`},
+		{map[string]string{"REDIS_DB": "-1"}, `REDIS_DB="-1": want an integer >= 0`},
+		{map[string]string{"REDIS_URL": "http://x"}, `REDIS_URL="http://x": want empty or redis://[:password@]host:port/db (or rediss://)`},
+		{map[string]string{"REDIS_URL": "redis://:secret@h:6379/0"}, ""},
+		{map[string]string{"REDIS_URL": "mysql://:secret@h/0"}, `REDIS_URL="mysql://:xxxxx@h/0": want empty or redis://[:password@]host:port/db (or rediss://)`},
+		{map[string]string{"QUEUE_PROVIDER": "kafka"}, `QUEUE_PROVIDER="kafka": want memory, redis or bull`},
+		{map[string]string{"QUEUE_PROVIDER": "bull"}, ""},
+		{map[string]string{"QUEUE_CONCURRENCY": "0"}, `QUEUE_CONCURRENCY="0": want an integer from 1 to 10000`},
+		{map[string]string{"QUEUE_MAX_RETRIES": "0"}, `QUEUE_MAX_RETRIES="0": want an integer from 1 to 100`},
+		{map[string]string{"DATABASE_URL": "mongodb://x"}, `DATABASE_URL="mongodb://x": want empty or postgres://user@host:port/db (or postgresql://)`},
+		{map[string]string{"DATABASE_URL": "postgresql://u@h/db"}, ""},
+		{map[string]string{"DATABASE_MAX_CONNECTIONS": "0"}, `DATABASE_MAX_CONNECTIONS="0": want an integer from 1 to 10000`},
+		{map[string]string{"DATABASE_MIN_CONNECTIONS": "200"}, `DATABASE_MIN_CONNECTIONS="200": want an integer from 0 to DATABASE_MAX_CONNECTIONS (100)`},
+		{map[string]string{"DATABASE_ACQUIRE_TIMEOUT": "0"}, `DATABASE_ACQUIRE_TIMEOUT="0": want milliseconds > 0`},
+		{map[string]string{"DATABASE_STATEMENT_TIMEOUT": "0"}, `DATABASE_STATEMENT_TIMEOUT="0": want milliseconds > 0`},
+		{map[string]string{"DATABASE_STATEMENT_TIMEOUT": "1"}, ""},
+		{map[string]string{"SESSION_STORE": "cookie"}, `SESSION_STORE="cookie": want memory or redis`},
+		{map[string]string{"SESSION_TTL": "0"}, `SESSION_TTL="0": want seconds > 0`},
+		{map[string]string{"HEALTH_CHECK_ENABLED": "maybe"}, `HEALTH_CHECK_ENABLED="maybe": want true or false`},
+		{map[string]string{"METRICS_ENABLED": "2"}, `METRICS_ENABLED="2": want true or false`},
+		{map[string]string{"INGEST_BATCH_ENABLED": "x"}, `INGEST_BATCH_ENABLED="x": want true or false`},
+		{map[string]string{"INGEST_BATCH_MAX_ROWS": "0"}, `INGEST_BATCH_MAX_ROWS="0": want an integer from 1 to 10000`},
+		{map[string]string{"INGEST_BATCH_MAX_WAIT": "5000"}, `INGEST_BATCH_MAX_WAIT="5000": want milliseconds from 1 to 1000`},
+		{map[string]string{"INGEST_BATCH_MAX_WAIT": "0"}, `INGEST_BATCH_MAX_WAIT="0": want milliseconds from 1 to 1000`},
+		{map[string]string{"INGEST_BATCH_MAX_PENDING": "0"}, `INGEST_BATCH_MAX_PENDING="0": want an integer >= 1`},
+		{map[string]string{"BODY_LIMIT": "10"}, `BODY_LIMIT="10": want bytes >= 1024`},
+		{map[string]string{"HTTP_READ_TIMEOUT": "0"}, `HTTP_READ_TIMEOUT="0": want milliseconds > 0`},
+		{map[string]string{"HTTP_WRITE_TIMEOUT": "0"}, `HTTP_WRITE_TIMEOUT="0": want milliseconds > 0`},
+		{map[string]string{"HTTP_IDLE_TIMEOUT": "0"}, `HTTP_IDLE_TIMEOUT="0": want milliseconds > 0`},
+		{map[string]string{"COOKIE_SECURE": "on"}, `COOKIE_SECURE="on": want auto, true or false`},
+		{map[string]string{"SEED_ORGS": "-1"}, `SEED_ORGS="-1": want an integer from 0 to 100000`},
+		{map[string]string{"SEED_USERS": "1001"}, `SEED_USERS="1001": want an integer from 0 to 1000`},
+		{map[string]string{"SEED_AGENTS": "-2"}, `SEED_AGENTS="-2": want an integer from 0 to 1000`},
+		{map[string]string{"CLUSTER_TEST_CRASH": "later"}, `CLUSTER_TEST_CRASH="later": want empty, startup or startup:<slot>`},
+		{map[string]string{"CLUSTER_TEST_CRASH": "startup:x"}, `CLUSTER_TEST_CRASH="startup:x": want empty, startup or startup:<slot>`},
+		{map[string]string{"CLUSTER_TEST_CRASH": "startup:1"}, ""},
+	}
+	for _, tt := range tests {
+		_, err := loadConfig(tt.env)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tt.want {
+			t.Errorf("loadConfig(%v): got %q; want %q", tt.env, got, tt.want)
+		}
+	}
+}
+
+func TestConfigDerived(t *testing.T) {
+	tests := []struct {
+		env       map[string]string
+		clustered bool
+		busRedis  bool
+	}{
+		{map[string]string{"CLUSTER_ENABLED": "false"}, false, false},
+		{map[string]string{"CLUSTER_ENABLED": "true", "CLUSTER_WORKERS": "1"}, false, false},
+		{map[string]string{"CLUSTER_ENABLED": "true", "CLUSTER_WORKERS": "2"}, true, false},
+		{map[string]string{"CACHE_PROVIDER": "redis"}, DefaultClusterEnabled && cpuCount() > 1, true},
+		{map[string]string{"QUEUE_PROVIDER": "bull", "CLUSTER_ENABLED": "false"}, false, true},
+		{map[string]string{"SESSION_STORE": "redis", "CLUSTER_ENABLED": "false"}, false, true},
+		{map[string]string{"REDIS_URL": "redis://h:1/0", "CLUSTER_ENABLED": "false"}, false, true},
+	}
+	for _, tt := range tests {
+		cfg, err := loadConfig(tt.env)
+		if err != nil {
+			t.Fatalf("loadConfig(%v) = %v", tt.env, err)
+		}
+		if got := cfg.Clustered(); got != tt.clustered {
+			t.Errorf("%v Clustered(): got %v; want %v", tt.env, got, tt.clustered)
+		}
+		if got := cfg.BusRedis(); got != tt.busRedis {
+			t.Errorf("%v BusRedis(): got %v; want %v", tt.env, got, tt.busRedis)
+		}
+	}
+}
+
+// TestConfigTableInReadme keeps README.md's configuration section equal to
+// `echosenseix config-table`: the block between readmeTableBegin and
+// readmeTableEnd must be exactly its output.
+func TestConfigTableInReadme(t *testing.T) {
+	table := configTable()
+	for _, name := range []string{"`PORT`", "`CLUSTER_WORKERS`", "`DATABASE_STATEMENT_TIMEOUT`", "`INGEST_BATCH_MAX_WAIT`"} {
+		if !strings.Contains(table, name) {
+			t.Errorf("configTable() lacks %s", name)
+		}
+	}
+	b, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatalf("cannot read README.md: %v", err)
+	}
+	readme := string(b)
+	begin, end := strings.Index(readme, readmeTableBegin), strings.Index(readme, readmeTableEnd)
+	if begin < 0 && end < 0 {
+		t.Skipf("README.md has no %q ... %q block yet; paste `echosenseix config-table` between them", readmeTableBegin, readmeTableEnd)
+	}
+	if begin < 0 || end < begin {
+		t.Fatalf("README.md: markers %q and %q are not in order", readmeTableBegin, readmeTableEnd)
+	}
+	got := strings.TrimSpace(readme[begin+len(readmeTableBegin) : end])
+	if want := strings.TrimSpace(table); got != want {
+		t.Errorf("README.md config table differs from `echosenseix config-table`; regenerate it:\n%s", table)
+	}
+}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/echosenseix/echosenseix/server/postgres"
+)
+
+// openDB opens the pool of cfg.DatabaseURL and checks the server answers.
+func openDB(ctx context.Context, cfg *Config) (*postgres.DB, error) {
+	db, err := postgres.Open(ctx, postgres.Config{
+		URL:              cfg.DatabaseURL,
+		MaxConns:         int32(cfg.DatabaseMaxConnections),
+		MinConns:         minConns(cfg.DatabaseMinConnections),
+		AcquireTimeout:   cfg.AcquireTimeout(),
+		StatementTimeout: cfg.StatementTimeout(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, cfg.AcquireTimeout())
+	defer cancel()
+	if err := db.Ping(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("cannot reach DATABASE_URL=%s: %w", redactURL(cfg.DatabaseURL), err)
+	}
+	return db, nil
+}
+
+// minConns maps DATABASE_MIN_CONNECTIONS=0 to postgres' "none" (< 0).
+func minConns(n int) int32 {
+	if n == 0 {
+		return -1
+	}
+	return int32(n)
+}
+
+// migrateCmd applies the migrations under the advisory lock and exits.
+func migrateCmd(args []string) int {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	timeout := fs.Duration("timeout", 2*time.Minute, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := loadConfig(environMap(os.Environ()))
+	if err != nil {
+		exitConfig(err)
+	}
+	if cfg.DatabaseURL == "" {
+		fmt.Fprintln(os.Stderr, "echosenseix: migrate needs DATABASE_URL (postgres://...)")
+		return 2
+	}
+	log := newLogger(cfg.LogLevel, "cmd", "migrate")
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "echosenseix: %v\n", err)
+		return 1
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		fmt.Fprintf(os.Stderr, "echosenseix: %v\n", err)
+		return 1
+	}
+	log.Info("migrations applied")
+	return 0
+}

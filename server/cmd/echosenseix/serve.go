@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/echosenseix/echosenseix/server/cluster"
+)
+
+// serveCmd runs the primary (clustered) or one server process.
+func serveCmd(args []string) int {
+	cfg, err := loadConfig(environMap(os.Environ()))
+	if err != nil {
+		exitConfig(err)
+	}
+	if code := serveFlags(cfg, args); code >= 0 {
+		return code
+	}
+	worker, err := cluster.WorkerFromEnv(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "echosenseix: %v\n", err)
+		return 2
+	}
+	if worker == nil && cfg.Clustered() {
+		return runPrimary(cfg, newLogger(cfg.LogLevel, "role", "primary"))
+	}
+	if worker != nil {
+		return runServer(cfg, newLogger(cfg.LogLevel, "role", "worker", "slot", worker.Slot, "pid", os.Getpid()), worker)
+	}
+	return runServer(cfg, newLogger(cfg.LogLevel, "pid", os.Getpid()), nil)
+}
+
+// serveFlags applies serve's flags over cfg; it answers an exit code when
+// serve must stop (bad flag), -1 otherwise.
+func serveFlags(cfg *Config, args []string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.IntVar(&cfg.SeedOrgs, "seed-orgs", cfg.SeedOrgs, "in-memory mode: demo organizations to create at start (SEED_ORGS)")
+	fs.IntVar(&cfg.SeedUsers, "seed-users", cfg.SeedUsers, "users per seeded organization (SEED_USERS)")
+	fs.IntVar(&cfg.SeedAgents, "seed-agents", cfg.SeedAgents, "agents per seeded organization (SEED_AGENTS)")
+	fs.StringVar(&cfg.SeedPassword, "seed-password", cfg.SeedPassword, "password of every seeded user; default random (SEED_PASSWORD)")
+	fs.StringVar(&cfg.SeedOut, "seed-out", cfg.SeedOut, "file receiving the seed JSON; default stdout (SEED_OUT)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "echosenseix: serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if err := cfg.validate(); err != nil {
+		exitConfig(err)
+	}
+	return -1
+}
+
+// runServer serves until SIGTERM/SIGINT, then drains: readiness 503 at
+// once, in-flight requests finish within CLUSTER_SHUTDOWN_TIMEOUT (exit 0),
+// else exit 1; a second signal exits 1 at once. worker is nil outside a
+// cluster.
+func runServer(cfg *Config, log *slog.Logger, worker *cluster.Worker) int {
+	if worker != nil && cfg.crashAtStartup(worker.Slot) {
+		log.Error("CLUSTER_TEST_CRASH: exiting before serving", "hook", cfg.ClusterTestCrash)
+		return 3
+	}
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	signal.Ignore(syscall.SIGHUP)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ln, err := listen(cfg, worker)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "echosenseix: %v\n", err)
+		return 1
+	}
+	a, err := buildApp(ctx, cfg, log, worker, ln)
+	if err != nil {
+		ln.Close()
+		fmt.Fprintf(os.Stderr, "echosenseix: %v\n", err)
+		return 1
+	}
+	served := make(chan error, 1)
+	go func() { served <- a.http.Run() }()
+	if worker != nil {
+		if err := worker.Ready(); err != nil {
+			log.Error("cannot report ready", "err", err)
+		}
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "version", version)
+	select {
+	case err := <-served:
+		log.Error("http server stopped", "err", err)
+		a.close(log)
+		return 1
+	case sig := <-sigs:
+		return drain(a, log, cfg.ShutdownTimeout(), sig, sigs, served)
+	}
+}
+
+// drain shuts the app down in order; a second signal exits at once.
+func drain(a *app, log *slog.Logger, timeout time.Duration, sig os.Signal, sigs <-chan os.Signal, served <-chan error) int {
+	log.Info("shutting down", "signal", sig.String(), "timeout", timeout.String())
+	a.http.SetDraining()
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		err := a.http.Shutdown(ctx)
+		select {
+		case <-served:
+		case <-time.After(time.Second):
+			log.Warn("http server did not return after shutdown")
+		}
+		a.close(log)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			log.Error("shutdown deadline passed", "err", err)
+			return 1
+		}
+		log.Info("shut down cleanly")
+		return 0
+	case s := <-sigs:
+		log.Error("second signal: exiting at once", "signal", s.String())
+		return 1
+	}
+}
+
+// listen answers the public listener: the cluster's (shared socket or
+// SO_REUSEPORT) for a worker, a plain one otherwise.
+func listen(cfg *Config, worker *cluster.Worker) (net.Listener, error) {
+	if worker != nil {
+		return worker.Listen(cfg.Addr())
+	}
+	ln, err := cluster.Listen(context.Background(), cfg.Addr())
+	if err != nil {
+		return nil, fmt.Errorf("PORT=%s: %w", strconv.Itoa(cfg.Port), err)
+	}
+	return ln, nil
+}

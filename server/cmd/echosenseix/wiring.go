@@ -1,0 +1,398 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/rueidis"
+
+	"github.com/echosenseix/echosenseix/server"
+	"github.com/echosenseix/echosenseix/server/cluster"
+	"github.com/echosenseix/echosenseix/server/httpapi"
+	"github.com/echosenseix/echosenseix/server/inmem"
+	"github.com/echosenseix/echosenseix/server/internal/groupcommit"
+	"github.com/echosenseix/echosenseix/server/postgres"
+	"github.com/echosenseix/echosenseix/server/realtime"
+	"github.com/echosenseix/echosenseix/server/redis"
+)
+
+// closeTimeout bounds each teardown step after the HTTP server stopped.
+const closeTimeout = 10 * time.Second
+
+// stores are the persistence adapters (Postgres or memory).
+type stores interface {
+	server.OrganizationStore
+	server.UserStore
+	server.AgentStore
+	server.AgentLookup
+	server.CallLogStore
+	server.DocumentStore
+}
+
+// collectorser is the optional ability of an adapter to export metrics.
+type collectorser interface {
+	Collectors() []prometheus.Collector
+}
+
+// app is one server process: its adapters, in teardown order.
+type app struct {
+	http    *httpapi.Server
+	hub     *realtime.Hub
+	ingest  *groupcommit.Batcher
+	queue   server.Queue
+	bus     server.Bus
+	cache   server.Cache
+	rc      rueidis.Client
+	db      *postgres.DB
+	worker  *cluster.Worker
+	metrics []prometheus.Collector // of the adapters, registered by buildApp
+}
+
+// buildApp wires every provider from cfg and the HTTP API on ln.
+func buildApp(ctx context.Context, cfg *Config, log *slog.Logger, worker *cluster.Worker, ln net.Listener) (*app, error) {
+	a := &app{worker: worker}
+	if err := a.build(ctx, cfg, log, ln); err != nil {
+		a.close(log)
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) build(ctx context.Context, cfg *Config, log *slog.Logger, ln net.Listener) error {
+	if err := a.openRedis(cfg, log); err != nil {
+		return err
+	}
+	st, err := a.openStores(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	if err := a.openProviders(cfg, log, st); err != nil {
+		return err
+	}
+	if err := seedAtStart(ctx, cfg, log, st); err != nil {
+		return err
+	}
+	return a.openHTTP(cfg, log, st, ln)
+}
+
+// redisConfig answers the Redis settings: REDIS_URL, else REDIS_HOST etc.
+func redisConfig(cfg *Config) (redis.Config, error) {
+	if cfg.RedisURL != "" {
+		rc, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return rc, &ConfigError{Name: "REDIS_URL", Value: redactURL(cfg.RedisURL), Want: "redis://[:password@]host:port/db"}
+		}
+		rc.CacheTTL = cfg.CacheTTLDuration()
+		return rc, nil
+	}
+	return redis.Config{Addr: net.JoinHostPort(cfg.RedisHost, fmt.Sprint(cfg.RedisPort)),
+		Password: cfg.RedisPassword, DB: cfg.RedisDB, CacheTTL: cfg.CacheTTLDuration()}, nil
+}
+
+// openRedis connects when any provider (or the bus) needs Redis; an
+// unreachable Redis stops start-up, never a silent fallback.
+func (a *app) openRedis(cfg *Config, log *slog.Logger) error {
+	if !cfg.BusRedis() {
+		return nil
+	}
+	rcfg, err := redisConfig(cfg)
+	if err != nil {
+		return err
+	}
+	rc, err := redis.NewClient(rcfg)
+	if err != nil {
+		return fmt.Errorf("redis unreachable (%s, wanted by %s): %w", cfg.RedisTarget(), redisWanters(cfg), err)
+	}
+	a.rc = rc
+	log.Info("redis connected", "addr", rcfg.Addr, "db", rcfg.DB)
+	return nil
+}
+
+// redisWanters names the settings that asked for Redis.
+func redisWanters(cfg *Config) string {
+	s := ""
+	add := func(ok bool, name string) {
+		if ok {
+			if s != "" {
+				s += ", "
+			}
+			s += name
+		}
+	}
+	add(cfg.CacheProvider == "redis", "CACHE_PROVIDER=redis")
+	add(cfg.QueueRedis(), "QUEUE_PROVIDER="+cfg.QueueProvider)
+	add(cfg.SessionStore == "redis", "SESSION_STORE=redis")
+	add(s == "" && cfg.RedisURL != "", "REDIS_URL (event bus)")
+	return s
+}
+
+// openStores opens Postgres (and migrates under the advisory lock) or says
+// loudly that nothing is persisted.
+func (a *app) openStores(ctx context.Context, cfg *Config, log *slog.Logger) (stores, error) {
+	if cfg.DatabaseURL == "" {
+		log.Warn("DATABASE_URL is empty: serving from in-memory stores; NOTHING IS PERSISTED and each process (cluster worker) has its own data")
+		return inmem.NewStore(), nil
+	}
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.db = db
+	a.metrics = append(a.metrics, db.Collectors()...)
+	mctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := db.Migrate(mctx); err != nil {
+		return nil, err
+	}
+	return db.Store(), nil
+}
+
+// openProviders builds cache, sessions, bus, queue, ingester and hub.
+func (a *app) openProviders(cfg *Config, log *slog.Logger, st stores) error {
+	rcfg, err := redisConfig(cfg)
+	if err != nil {
+		return err
+	}
+	if cfg.CacheProvider == "redis" {
+		a.cache = redis.NewCache(a.rc, rcfg)
+	} else {
+		a.cache = inmem.NewCache(inmem.CacheConfig{MaxSize: cfg.CacheMaxSize, TTL: cfg.CacheTTLDuration()})
+	}
+	if a.rc != nil {
+		bus, err := redis.NewBus(a.rc, rcfg, log)
+		if err != nil {
+			return fmt.Errorf("cannot subscribe to the redis event bus (%s): %w", cfg.RedisTarget(), err)
+		}
+		a.bus = bus
+	} else {
+		a.bus = inmem.NewBus()
+	}
+	q, err := newQueue(cfg, rcfg, log)
+	if err != nil {
+		return err
+	}
+	a.queue = q
+	a.ingest = newIngester(cfg, st)
+	a.hub = realtime.NewHub(realtime.Config{}, a.bus, nil, log)
+	for _, c := range []any{a.cache, a.bus, a.queue, a.ingest, a.hub} {
+		if cs, ok := c.(collectorser); ok {
+			a.metrics = append(a.metrics, cs.Collectors()...)
+		}
+	}
+	if a.worker != nil && !cfg.BusRedis() {
+		log.Warn("cluster workers with the memory event bus: realtime events reach only the worker that made them; set REDIS_URL to fan out")
+	}
+	return nil
+}
+
+// sessions answers the session store of cfg.
+func (a *app) sessions(cfg *Config, rcfg redis.Config) server.SessionStore {
+	if cfg.SessionStore == "redis" {
+		return redis.NewSessionStore(a.rc, rcfg, cfg.SessionTTLDuration())
+	}
+	return inmem.NewSessionStore(cfg.SessionTTLDuration())
+}
+
+// openHTTP builds the API and its metrics registry.
+func (a *app) openHTTP(cfg *Config, log *slog.Logger, st stores, ln net.Listener) error {
+	rcfg, _ := redisConfig(cfg)
+	secret, err := tokenSecret(cfg.RealtimeTokenSecret)
+	if err != nil {
+		return err
+	}
+	var reg *prometheus.Registry
+	if cfg.MetricsEnabled {
+		reg = prometheus.NewRegistry()
+	}
+	var pinger server.Pinger
+	if a.db != nil {
+		pinger = a.db
+	}
+	srv, err := httpapi.New(httpapi.Config{
+		Listener:            ln,
+		MaxBodySize:         cfg.BodyLimit,
+		ReadTimeout:         ms(cfg.HTTPReadTimeout),
+		WriteTimeout:        ms(cfg.HTTPWriteTimeout),
+		IdleTimeout:         ms(cfg.HTTPIdleTimeout),
+		ShutdownTimeout:     cfg.ShutdownTimeout(),
+		SessionTTL:          cfg.SessionTTLDuration(),
+		CookieSecure:        cfg.CookieSecure == "true",
+		RealtimeTokenSecret: secret,
+		Version:             version,
+		DisableHealth:       !cfg.HealthCheckEnabled,
+		CacheTTL:            min(httpapi.DefaultCacheTTL, cfg.CacheTTLDuration()),
+		SessionCacheTTL:     sessionMemo(cfg),
+	}, httpapi.Deps{
+		Orgs: st, Users: st, Agents: st, Lookup: st, CallLogs: st, Documents: st,
+		Sessions: a.sessions(cfg, rcfg), Cache: a.cache, Queue: a.queue, Bus: a.bus,
+		Ingester: a.ingest, Realtime: a.hub, DB: pinger, Registry: reg, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	a.http = srv
+	if a.hub != nil {
+		// Sockets get 1001 while requests drain; hijacked connections would
+		// otherwise hold HTTP Shutdown until its deadline.
+		srv.OnShutdown(func(ctx context.Context) { _ = a.hub.Shutdown(ctx) })
+	}
+	if reg != nil {
+		if err := a.registerMetrics(reg, srv); err != nil {
+			return err
+		}
+	}
+	if a.worker != nil {
+		a.addClusterHealth(srv)
+	}
+	return nil
+}
+
+// tokenSecret decodes REALTIME_TOKEN_SECRET (hex when it is, else the raw
+// bytes); empty means random (httpapi's default).
+func tokenSecret(s string) ([]byte, error) {
+	if s == "" {
+		return nil, nil
+	}
+	if b, err := hex.DecodeString(s); err == nil && len(b) >= 16 {
+		return b, nil
+	}
+	if len(s) < 16 {
+		return nil, &ConfigError{Name: "REALTIME_TOKEN_SECRET", Value: "(hidden)", Want: "at least 16 bytes"}
+	}
+	return []byte(s), nil
+}
+
+// registerMetrics puts every collector on the registry /metrics serves. In
+// a cluster worker that registry re-emits the primary's merge instead, and
+// the worker's own collectors go on a local registry the primary scrapes
+// over the worker's private socket (package cluster).
+func (a *app) registerMetrics(public *prometheus.Registry, srv *httpapi.Server) error {
+	if a.worker == nil {
+		for _, c := range a.metrics {
+			if err := public.Register(c); err != nil {
+				return fmt.Errorf("cannot register metrics: %w", err)
+			}
+		}
+		return nil
+	}
+	local := prometheus.NewRegistry()
+	own := append([]prometheus.Collector{collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})}, srv.Collectors()...)
+	for _, c := range append(own, a.metrics...) {
+		public.Unregister(c)
+		if err := local.Register(c); err != nil {
+			return fmt.Errorf("cannot register metrics: %w", err)
+		}
+	}
+	if err := public.Register(cluster.GathererCollector(a.worker.Gatherer())); err != nil {
+		return fmt.Errorf("cannot register cluster metrics: %w", err)
+	}
+	return a.worker.ServeLocal(local)
+}
+
+// addClusterHealth lists the cluster's workers and this process in /health.
+func (a *app) addClusterHealth(srv *httpapi.Server) {
+	w := a.worker
+	self := map[string]int{"slot": w.Slot, "pid": os.Getpid()}
+	srv.AddHealthDetail("process", func() any { return self })
+	srv.AddHealthDetail("workers", func() any {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		ws, err := w.Workers(ctx)
+		if err != nil {
+			return map[string]string{"error": err.Error()}
+		}
+		return ws
+	})
+}
+
+// close tears down in order: HTTP (already shut down by drain), realtime,
+// batcher flush, queue, bus, cache, Redis, pool.
+func (a *app) close(log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	step := func(name string, err error) {
+		if err != nil {
+			log.Error("teardown step failed", "step", name, "err", err)
+		}
+	}
+	if a.hub != nil {
+		step("realtime", a.hub.Shutdown(ctx))
+	}
+	if a.ingest != nil {
+		step("ingest batcher", a.ingest.Close(ctx))
+	}
+	if a.queue != nil {
+		step("queue", a.queue.Close(ctx))
+	}
+	closeAny(a.bus, step)
+	closeAny(a.cache, step)
+	if a.rc != nil {
+		a.rc.Close()
+	}
+	if a.db != nil {
+		a.db.Close()
+	}
+	if a.worker != nil {
+		step("worker socket", a.worker.Close())
+	}
+}
+
+// seedAtStart loads in-memory demo data: the cluster primary's plan in a
+// worker, or a new plan (printed) in a single process.
+func seedAtStart(ctx context.Context, cfg *Config, log *slog.Logger, st stores) error {
+	path := os.Getenv(envSeedPlan)
+	if cfg.SeedOrgs == 0 && path == "" {
+		return nil
+	}
+	if cfg.DatabaseURL != "" {
+		log.Warn("SEED_ORGS/--seed-orgs ignored with DATABASE_URL: run `echosenseix seed --orgs N --users U --agents A`")
+		return nil
+	}
+	var plan *seedPlan
+	var err error
+	if path != "" {
+		plan, err = readSeedPlan(path)
+	} else {
+		plan, err = newSeedPlan(cfg.SeedOrgs, cfg.SeedUsers, cfg.SeedAgents, cfg.SeedPassword)
+		if err == nil {
+			err = writeSeedOut(plan, cfg.SeedOut)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if err := plan.apply(ctx, seedStores{Orgs: st, Users: st, Agents: st}); err != nil {
+		return err
+	}
+	log.Info("seeded in-memory demo data", "organizations", len(plan.Organizations))
+	return nil
+}
+
+// closeAny closes v when it has a Close method (with or without an error).
+func closeAny(v any, step func(string, error)) {
+	switch c := v.(type) {
+	case interface{ Close() error }:
+		step(fmt.Sprintf("close %T", v), c.Close())
+	case interface{ Close() }:
+		c.Close()
+	}
+}
+
+// sessionMemo is httpapi's per-instance session memo: off with a shared
+// (Redis) store, so a logout on one instance ends the session on every
+// instance at once; 1 s with the memory store, where this instance is the
+// only one that can end it.
+func sessionMemo(cfg *Config) time.Duration {
+	if cfg.SessionStore == "redis" {
+		return -1
+	}
+	return httpapi.DefaultSessionCacheTTL
+}

@@ -1,0 +1,83 @@
+package httpapi
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cloudwego/hertz/pkg/app"
+	"github.com/cloudwego/hertz/pkg/network"
+	hznetpoll "github.com/cloudwego/hertz/pkg/network/netpoll"
+	"github.com/cloudwego/netpoll"
+)
+
+// connTracker knows which connections sit idle between keep-alive requests,
+// so Shutdown can close them at once: hertz otherwise waits for each idle
+// connection's IdleTimeout (or the whole grace period). A connection is busy
+// from the first bytes of a request (tracer Start) until its response is
+// flushed (tracer Finish). Hijacked (WebSocket) connections stay busy: the
+// realtime hub closes them itself (1001).
+type connTracker struct {
+	mu    sync.Mutex
+	conns map[*connState]struct{}
+}
+
+type connState struct {
+	conn network.Conn
+	busy atomic.Bool
+}
+
+type connStateKey struct{}
+
+func newConnTracker() *connTracker {
+	return &connTracker{conns: make(map[*connState]struct{})}
+}
+
+// onConnect registers a new connection (hertz WithOnConnect).
+func (t *connTracker) onConnect(ctx context.Context, c network.Conn) context.Context {
+	st := &connState{conn: c}
+	t.mu.Lock()
+	t.conns[st] = struct{}{}
+	t.mu.Unlock()
+	if hc, ok := c.(*hznetpoll.Conn); ok {
+		if cc, ok := hc.Conn.(interface {
+			AddCloseCallback(netpoll.CloseCallback) error
+		}); ok {
+			_ = cc.AddCloseCallback(func(netpoll.Connection) error {
+				t.mu.Lock()
+				delete(t.conns, st)
+				t.mu.Unlock()
+				return nil
+			})
+		}
+	}
+	return context.WithValue(ctx, connStateKey{}, st)
+}
+
+// Start implements hertz's tracer.Tracer: the connection is busy.
+func (t *connTracker) Start(ctx context.Context, _ *app.RequestContext) context.Context {
+	if st, ok := ctx.Value(connStateKey{}).(*connState); ok {
+		st.busy.Store(true)
+	}
+	return ctx
+}
+
+// Finish implements hertz's tracer.Tracer: the response is flushed.
+func (t *connTracker) Finish(ctx context.Context, _ *app.RequestContext) {
+	if st, ok := ctx.Value(connStateKey{}).(*connState); ok {
+		st.busy.Store(false)
+	}
+}
+
+// closeIdle closes every idle connection and answers how many are open.
+func (t *connTracker) closeIdle() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for st := range t.conns {
+		if !st.busy.Load() {
+			_ = st.conn.Close()
+			delete(t.conns, st)
+		}
+	}
+	return len(t.conns)
+}

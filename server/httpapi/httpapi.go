@@ -1,0 +1,349 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cloudwego/hertz/pkg/app"
+	hzserver "github.com/cloudwego/hertz/pkg/app/server"
+	"github.com/cloudwego/hertz/pkg/common/config"
+	"github.com/cloudwego/hertz/pkg/network/netpoll"
+	"github.com/cloudwego/hertz/pkg/route"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/echosenseix/echosenseix/server"
+	"github.com/echosenseix/echosenseix/server/internal/auth"
+	"github.com/echosenseix/echosenseix/server/internal/readthrough"
+)
+
+// Defaults of Config fields left zero.
+const (
+	DefaultAddr             = ":5000"
+	DefaultMaxBodySize      = 1 << 20  // bytes, every route but documents
+	DefaultMaxDocumentSize  = 10 << 20 // bytes, POST /api/documents
+	DefaultReadTimeout      = 30 * time.Second
+	DefaultWriteTimeout     = 30 * time.Second
+	DefaultIdleTimeout      = 120 * time.Second
+	DefaultShutdownTimeout  = 30 * time.Second
+	DefaultSessionTTL       = 7 * 24 * time.Hour
+	DefaultSessionCacheTTL  = time.Second
+	DefaultCacheTTL         = 5 * time.Minute
+	DefaultAnalyticsTTL     = 5 * time.Second
+	DefaultStoreTimeout     = 5 * time.Second
+	DefaultRealtimeTokenTTL = 60 * time.Second
+	DefaultWebhookTolerance = 5 * time.Minute
+	DefaultMaxJSONDepth     = 32
+)
+
+// Config configures the HTTP server. Zero fields take the Default* values.
+type Config struct {
+	Addr     string       // listen address; default ":5000"; ignored when Listener is set
+	Listener net.Listener // optional: serve on this listener (cluster workers pass an SO_REUSEPORT one)
+
+	MaxBodySize     int           // bytes; default 1 MiB; larger bodies answer 413
+	MaxDocumentSize int           // bytes for POST /api/documents; default 10 MiB
+	ReadTimeout     time.Duration // whole-request read; default 30 s
+	WriteTimeout    time.Duration // default 30 s
+	IdleTimeout     time.Duration // keep-alive idle; default 120 s
+	ShutdownTimeout time.Duration // grace for in-flight requests in Shutdown; default 30 s
+	StoreTimeout    time.Duration // bound on each store/queue call of a request; default 5 s
+
+	SessionTTL      time.Duration // session lifetime (sliding, kept by the SessionStore); default 7 days
+	SessionCacheTTL time.Duration // per-instance memo of sid -> identity; default 1 s; negative disables
+	CookieSecure    bool          // always set Secure on the cookie (also set behind TLS or X-Forwarded-Proto: https)
+
+	CacheTTL     time.Duration // agent and user reads; default 5 min
+	AnalyticsTTL time.Duration // analytics reads; default 5 s
+
+	RealtimeTokenSecret []byte        // HMAC key of realtime tokens; random per process when empty (single instance only)
+	RealtimeTokenTTL    time.Duration // default 60 s
+	AllowedOrigins      []string      // WebSocket Origins allowed ("*" any); empty allows any; a browser Origin not listed answers 403
+	WebhookTolerance    time.Duration // signature timestamp skew allowed; default 5 min
+
+	LoginThrottle auth.Throttle // failures per account; default auth.NewMemoryThrottle (5 per 15 min)
+	IPThrottle    auth.Throttle // failures per client address; default memory, 50 per 15 min
+
+	TrustedProxies []string // CIDRs whose X-Forwarded-For/X-Real-IP are believed (login throttle per address); default loopback only
+
+	MaxJSONDepth int    // nesting allowed in request JSON; default 32
+	Version      string // reported by /health
+
+	DisableHealth bool // HEALTH_CHECK_ENABLED=false: /health, /health/live and /health/ready are not mounted
+}
+
+// Ingester stores one call log durably (group commit) before answering.
+type Ingester interface {
+	Ingest(ctx context.Context, l *server.CallLog) (server.IngestResult, error)
+}
+
+// Realtime serves an authenticated WebSocket request: it checks the
+// handshake (origin included), answers 101 and hijacks the connection.
+// httpapi has authenticated the caller before calling it.
+type Realtime interface {
+	ServeWS(ctx context.Context, c *app.RequestContext, orgID, userID string)
+}
+
+// Deps are the adapters the API runs on. Realtime and DB may be nil;
+// Registry nil means no /metrics; Logger nil means slog.Default().
+type Deps struct {
+	Orgs      server.OrganizationStore
+	Users     server.UserStore
+	Agents    server.AgentStore
+	Lookup    server.AgentLookup
+	CallLogs  server.CallLogStore
+	Documents server.DocumentStore
+	Sessions  server.SessionStore
+	Cache     server.Cache
+	Queue     server.Queue
+	Bus       server.Bus
+	Ingester  Ingester
+	Realtime  Realtime      // nil: /ws/realtime-sync answers 503
+	DB        server.Pinger // nil when in-memory: the database check passes
+	Registry  *prometheus.Registry
+	Logger    *slog.Logger
+}
+
+// Server is the HTTP API.
+type Server struct {
+	cfg    Config
+	d      Deps
+	log    *slog.Logger
+	h      *hzserver.Hertz
+	rt     *readthrough.Group
+	tokens *auth.TokenSigner
+	idents *identityCache
+	m      *httpMetrics
+	conns  *connTracker
+	start  time.Time
+
+	draining atomic.Bool
+
+	detailMu sync.Mutex
+	details  []healthDetail
+}
+
+// New validates d and builds the server with every route registered. It
+// registers the "process-document" job handler on d.Queue and the API's
+// collectors on d.Registry.
+func New(cfg Config, d Deps) (*Server, error) {
+	if err := d.validate(); err != nil {
+		return nil, err
+	}
+	cfg.setDefaults()
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	s := &Server{
+		cfg:    cfg,
+		d:      d,
+		log:    d.Logger,
+		rt:     readthrough.New(d.Cache),
+		tokens: auth.NewTokenSigner(cfg.RealtimeTokenSecret),
+		idents: newIdentityCache(cfg.SessionCacheTTL),
+		m:      newHTTPMetrics(),
+		conns:  newConnTracker(),
+		start:  time.Now(),
+	}
+	if d.Registry != nil {
+		if err := s.registerMetrics(d.Registry); err != nil {
+			return nil, err
+		}
+	}
+	s.h = hzserver.New(s.options()...)
+	ipFunc, err := clientIPFunc(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	s.h.SetClientIPFunc(ipFunc)
+	s.routes(s.h.Engine)
+	RegisterJobs(d.Queue, d.Documents, s.log)
+	return s, nil
+}
+
+// clientIPFunc believes forwarding headers only from trusted proxies
+// (hertz's default trusts every peer, so a client could pick its address).
+func clientIPFunc(cidrs []string) (app.ClientIP, error) {
+	if len(cidrs) == 0 {
+		cidrs = []string{"127.0.0.0/8", "::1/128"}
+	}
+	nets := make([]*net.IPNet, 0, len(cidrs))
+	for _, c := range cidrs {
+		_, n, err := net.ParseCIDR(c)
+		if err != nil {
+			return nil, fmt.Errorf("cannot parse trusted proxy %q: %w", c, err)
+		}
+		nets = append(nets, n)
+	}
+	return app.ClientIPWithOption(app.ClientIPOptions{
+		RemoteIPHeaders: []string{"X-Forwarded-For", "X-Real-IP"},
+		TrustedCIDRs:    nets,
+	}), nil
+}
+
+func (d *Deps) validate() error {
+	missing := ""
+	switch {
+	case d.Orgs == nil:
+		missing = "Orgs"
+	case d.Users == nil:
+		missing = "Users"
+	case d.Agents == nil:
+		missing = "Agents"
+	case d.Lookup == nil:
+		missing = "Lookup"
+	case d.CallLogs == nil:
+		missing = "CallLogs"
+	case d.Documents == nil:
+		missing = "Documents"
+	case d.Sessions == nil:
+		missing = "Sessions"
+	case d.Cache == nil:
+		missing = "Cache"
+	case d.Queue == nil:
+		missing = "Queue"
+	case d.Bus == nil:
+		missing = "Bus"
+	case d.Ingester == nil:
+		missing = "Ingester"
+	}
+	if missing != "" {
+		return fmt.Errorf("cannot create http api: Deps.%s is nil", missing)
+	}
+	return nil
+}
+
+func (c *Config) setDefaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	if c.Addr == "" {
+		c.Addr = DefaultAddr
+	}
+	if c.MaxBodySize <= 0 {
+		c.MaxBodySize = DefaultMaxBodySize
+	}
+	if c.MaxDocumentSize <= 0 {
+		c.MaxDocumentSize = DefaultMaxDocumentSize
+	}
+	if c.MaxJSONDepth <= 0 {
+		c.MaxJSONDepth = DefaultMaxJSONDepth
+	}
+	def(&c.ReadTimeout, DefaultReadTimeout)
+	def(&c.WriteTimeout, DefaultWriteTimeout)
+	def(&c.IdleTimeout, DefaultIdleTimeout)
+	def(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	def(&c.StoreTimeout, DefaultStoreTimeout)
+	def(&c.SessionTTL, DefaultSessionTTL)
+	def(&c.SessionCacheTTL, DefaultSessionCacheTTL)
+	def(&c.CacheTTL, DefaultCacheTTL)
+	def(&c.AnalyticsTTL, DefaultAnalyticsTTL)
+	def(&c.RealtimeTokenTTL, DefaultRealtimeTokenTTL)
+	def(&c.WebhookTolerance, DefaultWebhookTolerance)
+	if len(c.RealtimeTokenSecret) == 0 {
+		c.RealtimeTokenSecret = randomBytes(32)
+	}
+	if c.LoginThrottle == nil {
+		c.LoginThrottle = auth.NewMemoryThrottle(auth.ThrottleConfig{})
+	}
+	if c.IPThrottle == nil {
+		c.IPThrottle = auth.NewMemoryThrottle(auth.ThrottleConfig{MaxFailures: 50})
+	}
+}
+
+func (s *Server) options() []config.Option {
+	// hertz enforces the largest route limit itself (plain-text 413); each
+	// route checks its own smaller limit and answers 413 JSON.
+	max := max(s.cfg.MaxBodySize, s.cfg.MaxDocumentSize) + 64<<10
+	opts := []config.Option{
+		hzserver.WithTransport(netpoll.NewTransporter),
+		hzserver.WithHostPorts(s.cfg.Addr),
+		hzserver.WithMaxRequestBodySize(max),
+		hzserver.WithReadTimeout(s.cfg.ReadTimeout),
+		hzserver.WithWriteTimeout(s.cfg.WriteTimeout),
+		hzserver.WithIdleTimeout(s.cfg.IdleTimeout),
+		hzserver.WithKeepAliveTimeout(s.cfg.IdleTimeout),
+		hzserver.WithExitWaitTime(s.cfg.ShutdownTimeout),
+		hzserver.WithHandleMethodNotAllowed(true),
+		hzserver.WithRedirectTrailingSlash(false),
+		hzserver.WithDisablePrintRoute(true),
+		hzserver.WithDisablePreParseMultipartForm(true),
+		hzserver.WithOnConnect(s.conns.onConnect),
+		hzserver.WithTracer(s.conns),
+	}
+	if s.cfg.Listener != nil {
+		opts = append(opts, hzserver.WithListener(s.cfg.Listener))
+	}
+	return opts
+}
+
+// Engine returns the hertz engine, for in-process requests in tests
+// (github.com/cloudwego/hertz/pkg/common/ut.PerformRequest) and benchmarks.
+func (s *Server) Engine() *route.Engine { return s.h.Engine }
+
+// Run serves on Config.Listener, or on Config.Addr, until Shutdown; it
+// answers nil after a graceful Shutdown.
+func (s *Server) Run() error {
+	if err := s.h.Run(); err != nil && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("cannot serve http: %w", err)
+	}
+	return nil
+}
+
+// SetDraining turns /health/ready to 503 at once (load balancers stop
+// sending new requests) while the server keeps serving.
+func (s *Server) SetDraining() { s.draining.Store(true) }
+
+// Draining reports whether SetDraining or Shutdown was called.
+func (s *Server) Draining() bool { return s.draining.Load() }
+
+// Shutdown drains gracefully: readiness turns 503 at once, the listener
+// closes, idle keep-alive connections are closed, in-flight requests finish
+// within ctx (and at most Config.ShutdownTimeout). It answers an error
+// wrapping context.DeadlineExceeded if requests were still running then.
+// Hijacked (WebSocket) connections count as running: shut the realtime hub
+// down first or register it with OnShutdown.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.SetDraining()
+	stop := make(chan struct{})
+	go s.closeIdleLoop(stop)
+	err := s.h.Shutdown(ctx)
+	close(stop)
+	if err != nil {
+		return fmt.Errorf("cannot shut down http server: %w", err)
+	}
+	if n := s.conns.closeIdle(); n > 0 {
+		return fmt.Errorf("cannot finish in-flight requests: %d connections still busy: %w", n, context.DeadlineExceeded)
+	}
+	return ctx.Err()
+}
+
+// OnShutdown registers fn to run, concurrently with the others, as soon as
+// Shutdown starts (hertz's OnShutdown hooks); fn's ctx ends at the grace
+// deadline. Register the realtime hub's Shutdown here so sockets get 1001
+// while requests drain.
+func (s *Server) OnShutdown(fn func(ctx context.Context)) {
+	s.h.OnShutdown = append(s.h.OnShutdown, fn)
+}
+
+// closeIdleLoop closes keep-alive connections as they become idle while
+// Shutdown waits; busy ones close themselves after their response.
+func (s *Server) closeIdleLoop(stop <-chan struct{}) {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		s.conns.closeIdle()
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,126 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/bytedance/sonic"
+
+	"github.com/echosenseix/echosenseix/server"
+)
+
+var (
+	// jsonAPI encodes responses (sonic, no HTML escaping, map keys unsorted).
+	jsonAPI = sonic.ConfigDefault
+	// strictAPI decodes request bodies that reject unknown fields.
+	strictAPI = sonic.Config{DisallowUnknownFields: true, ValidateString: true}.Froze()
+	// looseAPI decodes bodies whose extra fields are ignored (webhooks).
+	looseAPI = sonic.Config{ValidateString: true}.Froze()
+)
+
+// decodeJSON decodes body into v with sonic: strict rejects unknown fields.
+// Errors are EINVALID naming the field, found by re-decoding with
+// encoding/json on the (rare) error path, since sonic's errors carry offsets
+// only. Bodies nested deeper than maxDepth are refused first.
+func decodeJSON(body []byte, v any, strict bool, maxDepth int) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return server.Errorf(server.EINVALID, "request body is empty; want a JSON object")
+	}
+	if depthExceeds(body, maxDepth) {
+		return server.Errorf(server.EINVALID, "JSON is nested deeper than %d levels", maxDepth)
+	}
+	api := looseAPI
+	if strict {
+		api = strictAPI
+	}
+	if err := api.Unmarshal(body, v); err != nil {
+		return describeJSONError(body, v, strict, err)
+	}
+	return nil
+}
+
+func describeJSONError(body []byte, v any, strict bool, sonicErr error) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	err := dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("trailing data after the JSON value")
+	}
+	var typeErr *json.UnmarshalTypeError
+	var synErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return server.Errorf(server.EINVALID, "field %q: got JSON %s; want %s", typeErr.Field, typeErr.Value, jsonKind(typeErr.Type.String()))
+	case errors.As(err, &typeErr):
+		return server.Errorf(server.EINVALID, "got JSON %s; want an object", typeErr.Value)
+	case errors.As(err, &synErr):
+		return server.Errorf(server.EINVALID, "malformed JSON at byte %d: %v", synErr.Offset, synErr)
+	case err != nil && strings.HasPrefix(err.Error(), "json: unknown field "):
+		return server.Errorf(server.EINVALID, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	case err != nil:
+		return server.Errorf(server.EINVALID, "malformed JSON: %v", err)
+	}
+	return server.WrapError(server.EINVALID, "malformed JSON", sonicErr)
+}
+
+// jsonKind names a Go type as the JSON kind a client should send.
+func jsonKind(goType string) string {
+	switch {
+	case goType == "string", goType == "*string":
+		return "string"
+	case strings.Contains(goType, "int"), strings.Contains(goType, "float"):
+		return "number"
+	case strings.Contains(goType, "bool"):
+		return "boolean"
+	case strings.HasPrefix(goType, "[]"), strings.HasPrefix(goType, "*[]"):
+		return "array"
+	}
+	return "object"
+}
+
+// depthExceeds reports whether JSON b nests objects/arrays deeper than max.
+// Strings are skipped (brackets inside them do not count).
+func depthExceeds(b []byte, max int) bool {
+	depth, inStr := 0, false
+	for i := 0; i < len(b); i++ {
+		ch := b[i]
+		if inStr {
+			if ch == '\\' {
+				i++
+			} else if ch == '"' {
+				inStr = false
+			}
+			continue
+		}
+		switch ch {
+		case '"':
+			inStr = true
+		case '{', '[':
+			depth++
+			if depth > max {
+				return true
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return false
+}
+
+// required answers EINVALID naming the first empty field: pairs of name, value.
+func required(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if strings.TrimSpace(pairs[i+1]) == "" {
+			return server.Errorf(server.EINVALID, "field %q is required", pairs[i])
+		}
+	}
+	return nil
+}
+
+func invalidf(format string, args ...any) error {
+	return server.Errorf(server.EINVALID, format, args...)
+}

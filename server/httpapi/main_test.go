@@ -1,0 +1,14 @@
+package httpapi_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/echosenseix/echosenseix/integration/stack"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	stack.StopAll()
+	os.Exit(code)
+}

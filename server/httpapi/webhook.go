@@ -1,0 +1,305 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/bytedance/sonic"
+	"github.com/bytedance/sonic/ast"
+	"github.com/cloudwego/hertz/pkg/app"
+
+	"github.com/echosenseix/echosenseix/server"
+)
+
+// SignatureHeader carries the voice platform's webhook signature:
+// t=<unix s>,v0=<hex HMAC-SHA256(secret, "<t>.<raw body>")>.
+const SignatureHeader = "ElevenLabs-Signature"
+
+// PostCallType is the only webhook event type stored; others are ignored.
+const PostCallType = "post_call_transcription"
+
+var (
+	errNoSignature    = server.Errorf(server.EUNAUTHORIZED, "missing or malformed "+SignatureHeader+" header")
+	errBadSignature   = server.Errorf(server.EUNAUTHORIZED, "signature does not match")
+	errStaleSignature = server.Errorf(server.EUNAUTHORIZED, "signature timestamp is too far from now")
+	errUnknownAgent   = server.Errorf(server.ENOTFOUND, "unknown agent")
+	ignoredBody       = []byte(`{"status":"ignored"}`)
+)
+
+// postCallEvent is the part of the post-call webhook the API reads; other
+// fields are ignored.
+type postCallEvent struct {
+	Type           string        `json:"type"`
+	EventTimestamp *int64        `json:"event_timestamp"`
+	Data           *postCallData `json:"data"`
+}
+
+type postCallData struct {
+	AgentID        string          `json:"agent_id"`
+	ConversationID string          `json:"conversation_id"`
+	Status         string          `json:"status"`
+	Transcript     json.RawMessage `json:"transcript"`
+	Metadata       *struct {
+		CallDurationSecs *float64 `json:"call_duration_secs"`
+		Cost             *float64 `json:"cost"`
+		PhoneCall        *struct {
+			ExternalNumber string `json:"external_number"`
+			CallSID        string `json:"call_sid"`
+		} `json:"phone_call"`
+	} `json:"metadata"`
+	Analysis *struct {
+		TranscriptSummary string `json:"transcript_summary"`
+	} `json:"analysis"`
+}
+
+// webhookAgent is what the webhook needs of an agent, cached under
+// extagent:<external id> as "orgID\nagentID\nsecret".
+type webhookAgent struct {
+	orgID, agentID string
+	secret         []byte
+}
+
+// handleWebhook: POST /api/webhooks/elevenlabs/post-call (and alias).
+// Order: signature header and timestamp (401), agent_id read without a full
+// parse (400), agent lookup (404), HMAC over the raw body (401), event type
+// (200 ignored), full decode and validation (400), group-commit ingest.
+func (s *Server) handleWebhook(ctx context.Context, c *app.RequestContext) {
+	body := c.Request.Body()
+	sig, err := parseSignature(c.Request.Header.Peek(SignatureHeader))
+	if err == nil && math.Abs(float64(time.Now().Unix()-sig.ts)) > s.cfg.WebhookTolerance.Seconds() {
+		err = errStaleSignature
+	}
+	if err != nil {
+		s.writeError(ctx, c, err)
+		return
+	}
+	extID, err := webhookAgentID(body)
+	if err != nil {
+		s.writeError(ctx, c, err)
+		return
+	}
+	wa, err := s.webhookAgent(ctx, extID)
+	if err != nil {
+		s.writeError(ctx, c, err)
+		return
+	}
+	if !sig.valid(wa.secret, body) {
+		s.writeError(ctx, c, errBadSignature)
+		return
+	}
+	var ev postCallEvent
+	if err := decodeJSON(body, &ev, false, s.cfg.MaxJSONDepth); err != nil {
+		s.writeError(ctx, c, err)
+		return
+	}
+	if ev.Type != PostCallType {
+		writeJSONBytes(c, 200, ignoredBody)
+		return
+	}
+	l, err := ev.callLog(wa)
+	if err != nil {
+		s.writeError(ctx, c, err)
+		return
+	}
+	res, err := s.d.Ingester.Ingest(ctx, l)
+	if err != nil {
+		s.writeError(ctx, c, err)
+		return
+	}
+	if res.Created {
+		s.callLanded(ctx, l, res.ID)
+	}
+	b := make([]byte, 0, 64)
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, res.ID)
+	b = append(b, `,"created":`...)
+	b = strconv.AppendBool(b, res.Created)
+	writeJSONBytes(c, 200, append(b, '}'))
+}
+
+// signature is a parsed ElevenLabs-Signature header.
+type signature struct {
+	ts   int64
+	t    []byte   // the timestamp as sent (signed verbatim)
+	sigs [][]byte // decoded v0 values
+}
+
+// parseSignature reads "t=<unix>,v0=<hex>[,v0=<hex>]".
+func parseSignature(h []byte) (signature, error) {
+	sig := signature{ts: -1}
+	for part := range bytes.SplitSeq(h, []byte(",")) {
+		part = bytes.TrimSpace(part)
+		switch {
+		case bytes.HasPrefix(part, []byte("t=")) && sig.ts < 0:
+			n, err := strconv.ParseInt(string(part[2:]), 10, 64)
+			if err != nil || n < 0 {
+				return signature{}, errNoSignature
+			}
+			sig.ts, sig.t = n, part[2:]
+		case bytes.HasPrefix(part, []byte("v0=")):
+			v := make([]byte, sha256.Size)
+			if n, err := hex.Decode(v, part[3:]); err == nil && n == sha256.Size {
+				sig.sigs = append(sig.sigs, v)
+			}
+		}
+	}
+	if sig.ts < 0 || len(sig.sigs) == 0 {
+		return signature{}, errNoSignature
+	}
+	return sig, nil
+}
+
+// valid checks HMAC-SHA256(secret, "<t>.<body>") against every v0 in
+// constant time.
+func (sig *signature) valid(secret, body []byte) bool {
+	m := hmac.New(sha256.New, secret)
+	m.Write(sig.t)
+	m.Write([]byte{'.'})
+	m.Write(body)
+	var buf [sha256.Size]byte
+	want := m.Sum(buf[:0])
+	ok := false
+	for _, v := range sig.sigs {
+		ok = hmac.Equal(want, v) || ok
+	}
+	return ok
+}
+
+// Sign returns the ElevenLabs-Signature header value for body at time t:
+// for tests, load generators and benchmarks.
+func Sign(secret, body []byte, t time.Time) string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(ts))
+	m.Write([]byte{'.'})
+	m.Write(body)
+	return "t=" + ts + ",v0=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// webhookAgentID reads data.agent_id without decoding the whole body.
+func webhookAgentID(body []byte) (string, error) {
+	n, err := sonic.Get(body, "data", "agent_id")
+	if err != nil || n.TypeSafe() != ast.V_STRING {
+		if len(bytes.TrimSpace(body)) == 0 || !sonic.Valid(body) {
+			return "", invalidf("malformed JSON body")
+		}
+		return "", invalidf("field \"data.agent_id\" is required and must be a string")
+	}
+	id, err := n.String()
+	if err != nil || id == "" {
+		return "", invalidf("field \"data.agent_id\" is required and must be a string")
+	}
+	return id, nil
+}
+
+// webhookAgent finds the organization, agent and secret of an external agent
+// id through the cache.
+func (s *Server) webhookAgent(ctx context.Context, extID string) (webhookAgent, error) {
+	if len(extID) > server.MaxAgentShortText {
+		return webhookAgent{}, errUnknownAgent
+	}
+	b, err := s.rt.Get(ctx, extAgentKey(extID), s.cfg.CacheTTL, func(ctx context.Context) ([]byte, error) {
+		sctx, cancel := context.WithTimeout(ctx, s.cfg.StoreTimeout)
+		defer cancel()
+		a, err := s.d.Lookup.AgentByExternalID(sctx, extID)
+		if err != nil {
+			return nil, err
+		}
+		o, err := s.d.Orgs.Organization(sctx, a.OrganizationID)
+		if err != nil {
+			return nil, err
+		}
+		return []byte(a.OrganizationID + "\n" + a.ID + "\n" + o.WebhookSecret), nil
+	})
+	if server.IsNotFound(err) {
+		return webhookAgent{}, errUnknownAgent
+	}
+	if err != nil {
+		return webhookAgent{}, err
+	}
+	org, rest, ok1 := bytes.Cut(b, []byte{'\n'})
+	agent, secret, ok2 := bytes.Cut(rest, []byte{'\n'})
+	if !ok1 || !ok2 || len(secret) == 0 {
+		return webhookAgent{}, server.Errorf(server.EINTERNAL, "bad cached webhook agent for %q", extID)
+	}
+	return webhookAgent{orgID: string(org), agentID: string(agent), secret: secret}, nil
+}
+
+// callLog turns the event into a validated CallLog of wa's organization.
+func (ev *postCallEvent) callLog(wa webhookAgent) (*server.CallLog, error) {
+	d := ev.Data
+	switch {
+	case d == nil:
+		return nil, invalidf("field \"data\" is required")
+	case d.ConversationID == "":
+		return nil, invalidf("field \"data.conversation_id\" is required")
+	case d.Metadata == nil:
+		return nil, invalidf("field \"data.metadata\" is required")
+	case d.Metadata.CallDurationSecs == nil:
+		return nil, invalidf("field \"data.metadata.call_duration_secs\" is required")
+	case *d.Metadata.CallDurationSecs < 0 || math.IsNaN(*d.Metadata.CallDurationSecs) || *d.Metadata.CallDurationSecs > math.MaxInt32:
+		return nil, invalidf("field \"data.metadata.call_duration_secs\" must be between 0 and %d", math.MaxInt32)
+	case d.Metadata.Cost != nil && *d.Metadata.Cost < 0:
+		return nil, invalidf("field \"data.metadata.cost\" must not be negative")
+	case len(d.Transcript) > 0 && d.Transcript[0] != '[' && string(d.Transcript) != "null":
+		return nil, invalidf("field \"data.transcript\" must be an array")
+	}
+	l := &server.CallLog{OrganizationID: wa.orgID, AgentID: wa.agentID, Platform: server.DefaultAgentPlatform,
+		ConversationID: d.ConversationID, Status: d.Status, Transcript: d.Transcript,
+		Duration: int(math.Round(*d.Metadata.CallDurationSecs))}
+	if l.Status == "" {
+		l.Status = "done"
+	}
+	if d.Metadata.Cost != nil {
+		l.Cost = *d.Metadata.Cost
+	}
+	if pc := d.Metadata.PhoneCall; pc != nil {
+		l.PhoneNumber, l.ExternalCallID = pc.ExternalNumber, pc.CallSID
+	}
+	if d.Analysis != nil {
+		l.Summary = d.Analysis.TranscriptSummary
+	}
+	if err := l.Validate(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// callCompletedData is the Data of a call_completed event.
+type callCompletedData struct {
+	CallLogID      string  `json:"callLogId"`
+	AgentID        string  `json:"agentId"`
+	ConversationID string  `json:"conversationId"`
+	Duration       int     `json:"duration"`
+	Cost           float64 `json:"cost"`
+	Status         string  `json:"status"`
+}
+
+// PublishTimeout bounds the bus publish after a call lands.
+const PublishTimeout = 2 * time.Second
+
+// callLanded invalidates the organization's analytics and publishes
+// call_completed; failures are logged and counted, never returned.
+func (s *Server) callLanded(ctx context.Context, l *server.CallLog, id string) {
+	s.invalidate(ctx, analyticsKey(l.OrganizationID, ""), analyticsKey(l.OrganizationID, l.AgentID))
+	data, err := jsonAPI.Marshal(callCompletedData{CallLogID: id, AgentID: l.AgentID, ConversationID: l.ConversationID,
+		Duration: l.Duration, Cost: l.Cost, Status: l.Status})
+	if err == nil {
+		pctx, cancel := context.WithTimeout(ctx, PublishTimeout)
+		err = s.d.Bus.Publish(pctx, server.Event{Type: server.EventCallCompleted, OrganizationID: l.OrganizationID,
+			Data: data, Timestamp: time.Now().UTC()})
+		cancel()
+	}
+	if err != nil {
+		s.m.publishFailures.Inc()
+		s.log.LogAttrs(ctx, slog.LevelWarn, "cannot publish call_completed", slog.String("org", l.OrganizationID), slog.Any("err", err))
+	}
+}

@@ -1,0 +1,112 @@
+package inmem
+
+import (
+	"container/heap"
+
+	"github.com/echosenseix/echosenseix/server"
+)
+
+// queuedJob is a job held by the Queue with its scheduling keys.
+type queuedJob struct {
+	job   server.Job
+	seq   uint64 // admission order: FIFO within a priority
+	runAt int64  // unix nanoseconds; for delayed jobs
+	index int    // position in its heap, -1 when in none
+}
+
+// readyHeap orders runnable jobs: higher priority first, then lower seq.
+type readyHeap []*queuedJob
+
+func (h readyHeap) Len() int { return len(h) }
+func (h readyHeap) Less(i, j int) bool {
+	if h[i].job.Priority != h[j].job.Priority {
+		return h[i].job.Priority > h[j].job.Priority
+	}
+	return h[i].seq < h[j].seq
+}
+func (h readyHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *readyHeap) Push(x any) {
+	qj := x.(*queuedJob)
+	qj.index = len(*h)
+	*h = append(*h, qj)
+}
+func (h *readyHeap) Pop() any {
+	old := *h
+	n := len(old) - 1
+	qj := old[n]
+	old[n] = nil
+	qj.index = -1
+	*h = old[:n]
+	return qj
+}
+
+// delayedHeap orders waiting jobs by run time, then seq.
+type delayedHeap []*queuedJob
+
+func (h delayedHeap) Len() int { return len(h) }
+func (h delayedHeap) Less(i, j int) bool {
+	if h[i].runAt != h[j].runAt {
+		return h[i].runAt < h[j].runAt
+	}
+	return h[i].seq < h[j].seq
+}
+func (h delayedHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *delayedHeap) Push(x any) {
+	qj := x.(*queuedJob)
+	qj.index = len(*h)
+	*h = append(*h, qj)
+}
+func (h *delayedHeap) Pop() any {
+	old := *h
+	n := len(old) - 1
+	qj := old[n]
+	old[n] = nil
+	qj.index = -1
+	*h = old[:n]
+	return qj
+}
+
+var (
+	_ heap.Interface = (*readyHeap)(nil)
+	_ heap.Interface = (*delayedHeap)(nil)
+)
+
+// idRing is a bounded FIFO of job ids (the completed and dead-letter
+// history). push returns the id it dropped to make room, if any.
+type idRing struct {
+	ids   []string
+	start int
+	n     int
+}
+
+func newIDRing(limit int) idRing { return idRing{ids: make([]string, limit)} }
+
+func (r *idRing) push(id string) (dropped string, ok bool) {
+	if r.n == len(r.ids) {
+		dropped = r.ids[r.start]
+		r.ids[r.start] = id
+		r.start = (r.start + 1) % len(r.ids)
+		return dropped, true
+	}
+	r.ids[(r.start+r.n)%len(r.ids)] = id
+	r.n++
+	return "", false
+}
+
+// newest returns up to limit ids, newest first (limit <= 0: all).
+func (r *idRing) newest(limit int) []string {
+	if limit <= 0 || limit > r.n {
+		limit = r.n
+	}
+	out := make([]string, 0, limit)
+	for i := r.n - 1; i >= r.n-limit; i-- {
+		out = append(out, r.ids[(r.start+i)%len(r.ids)])
+	}
+	return out
+}

@@ -1,0 +1,138 @@
+package inmem
+
+import (
+	"context"
+	"hash/maphash"
+	"sync"
+	"time"
+
+	"github.com/echosenseix/echosenseix/server"
+)
+
+// sessionShards is the number of independently locked session maps.
+const sessionShards = 16
+
+// SessionStore is the memory SessionStore for one instance, with sliding
+// expiry: reading a live session extends it by the store's TTL. Expired
+// sessions answer ENOTFOUND at once and are removed on access and by a sweep
+// of the shard that runs on CreateSession at most once per sweep interval
+// (the smaller of the TTL and a minute), so memory holds live sessions plus
+// at most one interval's worth of expired ones. No goroutine.
+type SessionStore struct {
+	ttl    time.Duration
+	sweep  int64 // nanoseconds between sweeps of one shard
+	seed   maphash.Seed
+	shards [sessionShards]sessionShard
+}
+
+type sessionShard struct {
+	mu        sync.Mutex
+	m         map[string]*server.Session
+	lastSweep int64
+	_         [40]byte
+}
+
+var (
+	_ server.SessionStore = (*SessionStore)(nil)
+	_ server.Pinger       = (*SessionStore)(nil)
+)
+
+// NewSessionStore returns a store whose sessions live ttl after their last
+// use (ttl <= 0: 24h).
+func NewSessionStore(ttl time.Duration) *SessionStore {
+	if ttl <= 0 {
+		ttl = 24 * time.Hour
+	}
+	s := &SessionStore{ttl: ttl, sweep: int64(min(ttl, time.Minute)), seed: maphash.MakeSeed()}
+	for i := range s.shards {
+		s.shards[i].m = make(map[string]*server.Session)
+	}
+	return s
+}
+
+func (s *SessionStore) shard(id string) *sessionShard {
+	return &s.shards[maphash.String(s.seed, id)%sessionShards]
+}
+
+// CreateSession stores a copy of sess. It sets sess.CreatedAt (when zero)
+// and sess.ExpiresAt (now + TTL). An empty ID is EINVALID; an ID in use is
+// ECONFLICT.
+func (s *SessionStore) CreateSession(_ context.Context, sess *server.Session) error {
+	if sess == nil || sess.ID == "" {
+		return server.Errorf(server.EINVALID, "session id is required")
+	}
+	now := time.Now()
+	if sess.CreatedAt.IsZero() {
+		sess.CreatedAt = now
+	}
+	sess.ExpiresAt = now.Add(s.ttl)
+	c := *sess
+	sh := s.shard(sess.ID)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	sh.maybeSweep(now.UnixNano(), s.sweep)
+	if old, ok := sh.m[c.ID]; ok && old.ExpiresAt.After(now) {
+		return server.Errorf(server.ECONFLICT, "session id already in use")
+	}
+	sh.m[c.ID] = &c
+	return nil
+}
+
+// Session returns a copy of the live session with id and extends it by the
+// TTL; ENOTFOUND when missing, expired or deleted.
+func (s *SessionStore) Session(_ context.Context, id string) (*server.Session, error) {
+	now := time.Now()
+	sh := s.shard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	sess, ok := sh.m[id]
+	if !ok || !sess.ExpiresAt.After(now) {
+		if ok {
+			delete(sh.m, id)
+		}
+		return nil, server.Errorf(server.ENOTFOUND, "session not found")
+	}
+	sess.ExpiresAt = now.Add(s.ttl)
+	c := *sess
+	return &c, nil
+}
+
+// DeleteSession ends the session; deleting a missing session is not an
+// error.
+func (s *SessionStore) DeleteSession(_ context.Context, id string) error {
+	sh := s.shard(id)
+	sh.mu.Lock()
+	delete(sh.m, id)
+	sh.mu.Unlock()
+	return nil
+}
+
+// Len returns the number of sessions held, expired ones not yet swept
+// included.
+func (s *SessionStore) Len() int {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		n += len(sh.m)
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// Ping always succeeds: the memory store has no backend.
+func (s *SessionStore) Ping(context.Context) error { return nil }
+
+// maybeSweep removes expired sessions when the last sweep is older than
+// every. sh.mu held.
+func (sh *sessionShard) maybeSweep(now, every int64) {
+	if now-sh.lastSweep < every {
+		return
+	}
+	sh.lastSweep = now
+	for id, sess := range sh.m {
+		if sess.ExpiresAt.UnixNano() <= now {
+			delete(sh.m, id)
+		}
+	}
+}

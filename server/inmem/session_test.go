@@ -1,0 +1,42 @@
+package inmem
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/echosenseix/echosenseix/server"
+	"github.com/echosenseix/echosenseix/server/sessiontest"
+)
+
+func TestSessionStoreContract(t *testing.T) {
+	sessiontest.Run(t, func(_ testing.TB, ttl time.Duration) server.SessionStore {
+		return NewSessionStore(ttl)
+	})
+}
+
+// TestSessionStoreSweeps: expired sessions nobody reads again are removed
+// by later creations, so memory does not grow without bound.
+func TestSessionStoreSweeps(t *testing.T) {
+	const ttl = 50 * time.Millisecond
+	s := NewSessionStore(ttl)
+	start := time.Now()
+	for range 500 {
+		sessiontest.MustCreate(t, s)
+	}
+	if got := s.Len(); got != 500 && time.Since(start) < ttl {
+		t.Fatalf("sessions held: got %d; want 500 (none has expired yet)", got)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Len() > 100 {
+		if time.Now().After(deadline) {
+			t.Fatalf("sessions held: got %d; want expired ones swept", s.Len())
+		}
+		time.Sleep(25 * time.Millisecond)
+		for range 50 { // creations trigger the sweep of their shard
+			if err := s.CreateSession(context.Background(), &server.Session{ID: sessiontest.NewID(t)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}

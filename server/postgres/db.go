@@ -1,0 +1,167 @@
+// Package postgres is the Postgres adapter: a pgxpool honouring the
+// DATABASE_* settings (an acquire that cannot get a connection within
+// AcquireTimeout answers EUNAVAILABLE instead of hanging), embedded SQL
+// migrations applied under an advisory lock, and Store, which implements
+// every store interface of package server, writing call-log batches in one
+// statement with their analytics counters.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/echosenseix/echosenseix/server"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Defaults for Config's zero fields.
+const (
+	DefaultMaxConns         = 100
+	DefaultMinConns         = 10
+	DefaultAcquireTimeout   = 10 * time.Second
+	DefaultStatementTimeout = 30 * time.Second
+)
+
+// Config configures the pool. Zero fields take the defaults above.
+type Config struct {
+	URL              string        // postgres:// DSN (DATABASE_URL); required
+	MaxConns         int32         // pool size; default 100 (DATABASE_MAX_CONNECTIONS)
+	MinConns         int32         // connections kept open; default 10, < 0 means none (DATABASE_MIN_CONNECTIONS)
+	AcquireTimeout   time.Duration // longest wait for a free connection; default 10s (DATABASE_ACQUIRE_TIMEOUT)
+	StatementTimeout time.Duration // server-side statement_timeout per connection; default 30s (DATABASE_STATEMENT_TIMEOUT)
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxConns <= 0 {
+		c.MaxConns = DefaultMaxConns
+	}
+	switch {
+	case c.MinConns == 0:
+		c.MinConns = min(DefaultMinConns, c.MaxConns)
+	case c.MinConns < 0:
+		c.MinConns = 0
+	}
+	c.MinConns = min(c.MinConns, c.MaxConns)
+	if c.AcquireTimeout <= 0 {
+		c.AcquireTimeout = DefaultAcquireTimeout
+	}
+	if c.StatementTimeout <= 0 {
+		c.StatementTimeout = DefaultStatementTimeout
+	}
+	return c
+}
+
+// DB is the connection pool.
+type DB struct {
+	pool *pgxpool.Pool
+	cfg  Config
+}
+
+// Open creates the pool. It connects lazily (plus MinConns in the
+// background) and does not migrate: call Migrate, and Ping to check the
+// server answers.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	cfg = cfg.withDefaults()
+	pc, err := pgxpool.ParseConfig(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("cannot parse database url: %w", err)
+	}
+	pc.MaxConns, pc.MinConns = cfg.MaxConns, cfg.MinConns
+	if pc.ConnConfig.RuntimeParams == nil {
+		pc.ConnConfig.RuntimeParams = map[string]string{}
+	}
+	pc.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(cfg.StatementTimeout.Milliseconds(), 10)
+	if _, ok := pc.ConnConfig.RuntimeParams["application_name"]; !ok {
+		pc.ConnConfig.RuntimeParams["application_name"] = "echosenseix"
+	}
+	if pc.ConnConfig.ConnectTimeout == 0 || pc.ConnConfig.ConnectTimeout > cfg.AcquireTimeout {
+		pc.ConnConfig.ConnectTimeout = cfg.AcquireTimeout
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("cannot create database pool: %w", err)
+	}
+	return &DB{pool: pool, cfg: cfg}, nil
+}
+
+// Close closes every connection.
+func (db *DB) Close() { db.pool.Close() }
+
+// Pool returns the underlying pool (for tools and tests).
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+// Ping checks that a connection can be acquired and the server answers.
+func (db *DB) Ping(ctx context.Context) error {
+	c, err := db.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Release()
+	if err := c.Ping(ctx); err != nil {
+		return dbError(err, "ping database")
+	}
+	return nil
+}
+
+// acquire gets a connection within AcquireTimeout, or answers EUNAVAILABLE.
+func (db *DB) acquire(ctx context.Context) (*pgxpool.Conn, error) {
+	actx, cancel := context.WithTimeout(ctx, db.cfg.AcquireTimeout)
+	defer cancel()
+	c, err := db.pool.Acquire(actx)
+	if err != nil {
+		return nil, server.WrapError(server.EUNAVAILABLE, "database unavailable", fmt.Errorf("cannot acquire database connection: %w", err))
+	}
+	return c, nil
+}
+
+// withConn runs f on an acquired connection and maps its error.
+func (db *DB) withConn(ctx context.Context, op string, f func(c *pgxpool.Conn) error) error {
+	c, err := db.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Release()
+	return dbError(f(c), op)
+}
+
+// dbError maps a pgx error to the coded domain error; *server.Error passes
+// through unchanged.
+func dbError(err error, op string) error {
+	if err == nil {
+		return nil
+	}
+	var se *server.Error
+	if errors.As(err, &se) {
+		return err
+	}
+	cause := fmt.Errorf("cannot %s: %w", op, err)
+	var pe *pgconn.PgError
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return server.WrapError(server.ENOTFOUND, "not found", cause)
+	case errors.As(err, &pe):
+		switch {
+		case pe.Code == "23505":
+			return server.WrapError(server.ECONFLICT, "already exists", cause)
+		case pe.Code == "23503":
+			return server.WrapError(server.ENOTFOUND, "referenced row not found", cause)
+		case pe.Code == "22P02", pe.Code == "23514", pe.Code == "22003":
+			return server.WrapError(server.EINVALID, "invalid value", cause)
+		case pe.Code == "57014", pe.Code == "53300", pe.Code == "40001", pe.Code == "40P01",
+			pe.Code[:2] == "08", pe.Code[:2] == "57":
+			return server.WrapError(server.EUNAVAILABLE, "database unavailable", cause)
+		}
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), pgconn.Timeout(err), pgconn.SafeToRetry(err):
+		return server.WrapError(server.EUNAVAILABLE, "database unavailable", cause)
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return server.WrapError(server.EUNAVAILABLE, "database unavailable", cause)
+	}
+	return server.WrapError(server.EINTERNAL, "internal error", cause)
+}

@@ -1,0 +1,58 @@
+package realtime
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/gobwas/ws"
+)
+
+// Shutdown refuses new connections, stops the bus subscription and the
+// running syncs, closes every socket with 1001 (going away) so clients
+// reconnect elsewhere, and waits for the connections to end or ctx.
+func (h *Hub) Shutdown(ctx context.Context) error {
+	h.syncMu.Lock()
+	h.closing.Store(true)
+	h.syncMu.Unlock()
+	if h.unsub != nil {
+		h.unsub()
+	}
+	h.cancel()
+	h.closeAll() // 1001 first: the event loops' Shutdown closes without a frame
+	h.mu.RLock()
+	loops := h.loops
+	h.mu.RUnlock()
+	for _, el := range loops {
+		_ = el.Shutdown(ctx) // stops accepting, closes what is left
+	}
+	var err error
+	for h.Count() > 0 && err == nil {
+		select {
+		case <-h.gone:
+		case <-ctx.Done():
+			err = fmt.Errorf("cannot shut down realtime hub: %d connections left: %w", h.Count(), ctx.Err())
+		}
+	}
+	h.stop.Do(func() { close(h.done) })
+	h.wg.Wait()
+	return err
+}
+
+// closeAll sends 1001 to every connection, Writers at a time.
+func (h *Hub) closeAll() {
+	conns := h.snapshot(nil)
+	var wg sync.WaitGroup
+	per := (len(conns) + h.cfg.Writers - 1) / h.cfg.Writers
+	for i := 0; i < len(conns); i += per {
+		part := conns[i:min(i+per, len(conns))]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, c := range part {
+				c.drop(ws.StatusGoingAway, "server shutting down", ReasonShutdown, true)
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,83 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"github.com/echosenseix/echosenseix/server"
+)
+
+// client is a rueidis.Client with its client-side cache at hand.
+type client struct {
+	rueidis.Client
+	local *localCache // nil when DisableLocalCache
+}
+
+// NewClient connects to cfg's Redis with client-side caching (RESP3
+// tracking, OPTIN) on, retries off (this package fails fast and lets the
+// caller decide), replies bounded by cfg.ReadTimeout and connection attempts
+// by cfg.DialTimeout. It answers an error coded EUNAVAILABLE when Redis does
+// not answer a PING now: asking for Redis and not getting it must stop
+// start-up, never fall back silently. Close the client when done.
+func NewClient(cfg Config) (rueidis.Client, error) {
+	cfg = cfg.withDefaults()
+	var local *localCache
+	if !cfg.DisableLocalCache {
+		local = newLocalCache(cfg.LocalCacheBytes, cacheKeyPrefix(cfg))
+	}
+	rc, err := rueidis.NewClient(clientOption(cfg, local))
+	if err != nil {
+		return nil, unavailable(fmt.Sprintf("cannot connect to redis at %s", cfg.Addr), err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.DialTimeout+cfg.ReadTimeout)
+	defer cancel()
+	if err := rc.Do(ctx, rc.B().Ping().Build()).Error(); err != nil {
+		rc.Close()
+		return nil, unavailable(fmt.Sprintf("cannot ping redis at %s", cfg.Addr), err)
+	}
+	return &client{Client: rc, local: local}, nil
+}
+
+func clientOption(cfg Config, local *localCache) rueidis.ClientOption {
+	opt := rueidis.ClientOption{
+		InitAddress:       []string{cfg.Addr},
+		Password:          cfg.Password,
+		SelectDB:          cfg.DB,
+		ClientName:        "echosenseix",
+		ForceSingleClient: true,
+		Dialer:            net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: time.Second},
+		// A reply pending longer than this closes the connection: every
+		// caller waiting on it fails instead of hanging on a stuck Redis.
+		ConnWriteTimeout:    max(cfg.ReadTimeout, 100*time.Millisecond),
+		DisableRetry:        true,
+		DisableCache:        cfg.DisableLocalCache,
+		BlockingPoolSize:    64,
+		ReadBufferEachConn:  64 << 10,
+		WriteBufferEachConn: 64 << 10,
+	}
+	if local != nil {
+		opt.NewCacheStoreFn = func(rueidis.CacheStoreOption) rueidis.CacheStore { return local.store() }
+	}
+	return opt
+}
+
+// cacheKeyPrefix is the prefix of the Cache's keys.
+func cacheKeyPrefix(cfg Config) string { return cfg.Prefix + "cache:" }
+
+// localCacheOf returns the client-side cache of a client made by NewClient,
+// or nil.
+func localCacheOf(c rueidis.Client) *localCache {
+	if cl, ok := c.(*client); ok {
+		return cl.local
+	}
+	return nil
+}
+
+// unavailable codes err as EUNAVAILABLE with a client-safe message.
+func unavailable(msg string, err error) error {
+	return server.WrapError(server.EUNAVAILABLE, msg, err)
+}

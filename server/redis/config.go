@@ -1,0 +1,102 @@
+package redis
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults applied by Config.withDefaults to zero fields.
+const (
+	DefaultPrefix          = "es:"
+	DefaultDialTimeout     = time.Second
+	DefaultReadTimeout     = 500 * time.Millisecond
+	DefaultLocalCacheBytes = 32 << 20
+	DefaultCacheTTL        = time.Hour
+	// MaxLocalCacheBytes bounds LocalCacheBytes.
+	MaxLocalCacheBytes = 1 << 30
+)
+
+// Config locates a Redis and tunes the clients of this package.
+type Config struct {
+	Addr     string // host:port; default "127.0.0.1:6379"
+	Password string
+	DB       int
+	// Prefix is prepended to every key and channel; default DefaultPrefix.
+	Prefix string
+	// DialTimeout bounds one connection attempt; default 1 s.
+	DialTimeout time.Duration
+	// ReadTimeout bounds the wait for one reply: a connection with a reply
+	// pending longer than this is closed and its callers fail
+	// (EUNAVAILABLE); default 500 ms.
+	ReadTimeout time.Duration
+	// LocalCacheBytes bounds the client-side cache of one client (all its
+	// connections), in bytes (approximate: key, value and bookkeeping),
+	// least recently used entries evicted first; default 32 MiB, clamped to
+	// MaxLocalCacheBytes.
+	LocalCacheBytes int
+	// CacheTTL is the Cache's default TTL and the upper bound of how long a
+	// value is kept in process memory; default 1 h (CACHE_TTL).
+	CacheTTL time.Duration
+	// DisableLocalCache turns client-side caching off: every Cache.Get is a
+	// round trip (for comparison, or a Redis without RESP3 tracking).
+	DisableLocalCache bool
+}
+
+func (c Config) withDefaults() Config {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:6379"
+	}
+	if c.Prefix == "" {
+		c.Prefix = DefaultPrefix
+	}
+	if c.DialTimeout <= 0 {
+		c.DialTimeout = DefaultDialTimeout
+	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = DefaultReadTimeout
+	}
+	if c.LocalCacheBytes <= 0 {
+		c.LocalCacheBytes = DefaultLocalCacheBytes
+	}
+	c.LocalCacheBytes = min(c.LocalCacheBytes, MaxLocalCacheBytes)
+	if c.CacheTTL <= 0 {
+		c.CacheTTL = DefaultCacheTTL
+	}
+	return c
+}
+
+// ParseURL reads a REDIS_URL of the form redis://[:password@]host[:port][/db]
+// (also redis://user:password@...; the user name is ignored). The port
+// defaults to 6379 and the db to 0; other Config fields keep their zero
+// values (defaults apply).
+func ParseURL(s string) (Config, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return Config{}, fmt.Errorf("cannot parse redis url: %w", err)
+	}
+	if u.Scheme != "redis" {
+		return Config{}, fmt.Errorf("cannot parse redis url: scheme %q is not redis", u.Scheme)
+	}
+	if u.Host == "" {
+		return Config{}, fmt.Errorf("cannot parse redis url: no host")
+	}
+	cfg := Config{Addr: u.Host}
+	if u.Port() == "" {
+		cfg.Addr = net.JoinHostPort(u.Hostname(), "6379")
+	}
+	if p, ok := u.User.Password(); ok {
+		cfg.Password = p
+	}
+	if db := strings.TrimPrefix(u.Path, "/"); db != "" {
+		n, err := strconv.Atoi(db)
+		if err != nil || n < 0 {
+			return Config{}, fmt.Errorf("cannot parse redis url: db %q is not a number >= 0", db)
+		}
+		cfg.DB = n
+	}
+	return cfg, nil
+}

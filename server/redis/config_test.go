@@ -1,0 +1,40 @@
+package redis_test
+
+import (
+	"testing"
+
+	"github.com/echosenseix/echosenseix/server"
+	"github.com/echosenseix/echosenseix/server/redis"
+)
+
+func TestParseURL(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    redis.Config
+		wantErr bool
+	}{
+		{"redis://127.0.0.1:6379/0", redis.Config{Addr: "127.0.0.1:6379"}, false},
+		{"redis://:s3cret@cache.internal/2", redis.Config{Addr: "cache.internal:6379", Password: "s3cret", DB: 2}, false},
+		{"redis://user:pw@[::1]:7000", redis.Config{Addr: "[::1]:7000", Password: "pw"}, false},
+		{"http://127.0.0.1:6379", redis.Config{}, true},
+		{"redis://127.0.0.1:6379/x", redis.Config{}, true},
+		{"redis:///0", redis.Config{}, true},
+	}
+	for _, tt := range tests {
+		got, err := redis.ParseURL(tt.in)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("ParseURL(%q) error = %v; want error %v", tt.in, err, tt.wantErr)
+			continue
+		}
+		if got != tt.want {
+			t.Errorf("ParseURL(%q) = %+v; want %+v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestNewClientUnreachable(t *testing.T) {
+	_, err := redis.NewClient(redis.Config{Addr: "127.0.0.1:1"})
+	if got := server.ErrorCode(err); got != server.EUNAVAILABLE {
+		t.Fatalf("NewClient(unreachable) code = %q (%v); want %q", got, err, server.EUNAVAILABLE)
+	}
+}
