@@ -1,9 +1,9 @@
 # EchoSenseiX: `make help` lists every target.
 SHELL := /bin/bash
 GO ?= go
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 GOBIN ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK_VERSION ?= v0.8.2
-BENCHSTAT_VERSION ?= v0.0.0-20260908200009-22c9c6c9d4da
 
 .DEFAULT_GOAL := help
 
@@ -14,7 +14,7 @@ help: ## List every target with what it does
 .PHONY: build
 build: ## Build bin/echosenseix and bin/loadgen
 	@mkdir -p bin
-	$(GO) build -trimpath -o bin/echosenseix ./server/cmd/echosenseix
+	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o bin/echosenseix ./server/cmd/echosenseix
 	@if [ -d loadtests/cmd/loadgen ]; then $(GO) build -trimpath -o bin/loadgen ./loadtests/cmd/loadgen; fi
 
 .PHONY: run
@@ -23,9 +23,6 @@ run: build ## Run the server on PORT (default 5000); in-memory unless DATABASE_U
 
 $(GOBIN)/staticcheck:
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
-
-$(GOBIN)/benchstat:
-	$(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
 
 .PHONY: lint
 lint: $(GOBIN)/staticcheck ## go vet + staticcheck
@@ -37,8 +34,17 @@ test: lint ## Lint, then go test -race ./... against real Postgres and Redis (st
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 .PHONY: bench
-bench: $(GOBIN)/benchstat ## The main job: micro + macro benchmarks with peers, table in bench/results/<timestamp>/
+bench: ## The main job: micro + macro benchmarks beside nginx/net/http/redis-benchmark/pgbench, table in bench/results/<timestamp>/
 	$(GO) run ./bench/cmd/benchrun
+
+.PHONY: bench-quick
+bench-quick: ## Smoke run of the bench harness (BENCH_QUICK=1, ~1-2 min)
+	BENCH_QUICK=1 $(GO) run ./bench/cmd/benchrun
+
+.PHONY: bench-compare
+bench-compare: ## benchstat + regression flags: make bench-compare OLD=bench/baseline NEW=bench/results/<ts>
+	@test -n "$(OLD)" -a -n "$(NEW)" || { echo "usage: make bench-compare OLD=dir NEW=dir"; exit 2; }
+	$(GO) run ./bench/cmd/benchrun compare $(OLD) $(NEW)
 
 .PHONY: tidy
 tidy: ## go mod tidy
