@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/network"
@@ -23,9 +24,20 @@ type connTracker struct {
 }
 
 type connState struct {
-	conn network.Conn
-	busy atomic.Bool
+	conn   network.Conn
+	busy   atomic.Bool
+	idleAt atomic.Int64 // unix ns: accepted, or last response flushed
 }
+
+// idleGrace is how long a connection must have been idle before Shutdown
+// closes it. A keep-alive client may have sent its next request just before
+// the close (closing a socket with unread bytes resets it, and the client
+// sees "connection reset" for a request it already sent): a client that is
+// about to send has just received a response, or has just connected (with
+// TCP_DEFER_ACCEPT, because its first request arrived). Busy clients are
+// closed by hertz instead: during shutdown every response says
+// "Connection: close".
+const idleGrace = 250 * time.Millisecond
 
 type connStateKey struct{}
 
@@ -36,6 +48,7 @@ func newConnTracker() *connTracker {
 // onConnect registers a new connection (hertz WithOnConnect).
 func (t *connTracker) onConnect(ctx context.Context, c network.Conn) context.Context {
 	st := &connState{conn: c}
+	st.idleAt.Store(time.Now().UnixNano())
 	t.mu.Lock()
 	t.conns[st] = struct{}{}
 	t.mu.Unlock()
@@ -65,6 +78,7 @@ func (t *connTracker) Start(ctx context.Context, _ *app.RequestContext) context.
 // Finish implements hertz's tracer.Tracer: the response is flushed.
 func (t *connTracker) Finish(ctx context.Context, _ *app.RequestContext) {
 	if st, ok := ctx.Value(connStateKey{}).(*connState); ok {
+		st.idleAt.Store(time.Now().UnixNano())
 		st.busy.Store(false)
 	}
 }
@@ -74,10 +88,24 @@ func (t *connTracker) closeIdle() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for st := range t.conns {
-		if !st.busy.Load() {
+		if st.idle() {
 			_ = st.conn.Close()
 			delete(t.conns, st)
 		}
 	}
 	return len(t.conns)
+}
+
+// idle reports whether closing the connection loses nothing: no request in
+// progress, none buffered unread, and quiet for idleGrace.
+func (st *connState) idle() bool {
+	if st.busy.Load() || time.Now().UnixNano()-st.idleAt.Load() < int64(idleGrace) {
+		return false
+	}
+	if hc, ok := st.conn.(*hznetpoll.Conn); ok {
+		if nc, ok := hc.Conn.(netpoll.Connection); ok && nc.Reader().Len() > 0 {
+			return false
+		}
+	}
+	return true
 }
