@@ -12,10 +12,11 @@ help: ## List every target with what it does
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z0-9_.-]+:.*## /{printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: build
-build: ## Build bin/echosenseix and bin/loadgen
+build: ## Build bin/echosenseix, bin/loadgen and bin/wsload
 	@mkdir -p bin
 	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o bin/echosenseix ./server/cmd/echosenseix
-	@if [ -d loadtests/cmd/loadgen ]; then $(GO) build -trimpath -o bin/loadgen ./loadtests/cmd/loadgen; fi
+	$(GO) build -trimpath -o bin/loadgen ./loadtests/cmd/loadgen
+	$(GO) build -trimpath -o bin/wsload ./loadtests/cmd/wsload
 
 .PHONY: run
 run: build ## Run the server on PORT (default 5000); in-memory unless DATABASE_URL is set
@@ -45,6 +46,23 @@ bench-quick: ## Smoke run of the bench harness (BENCH_QUICK=1, ~1-2 min)
 bench-compare: ## benchstat + regression flags: make bench-compare OLD=bench/baseline NEW=bench/results/<ts>
 	@test -n "$(OLD)" -a -n "$(NEW)" || { echo "usage: make bench-compare OLD=dir NEW=dir"; exit 2; }
 	$(GO) run ./bench/cmd/benchrun compare $(OLD) $(NEW)
+
+TIER ?= smoke
+.PHONY: loadtest
+loadtest: build ## Load tier TIER=smoke|1k|10k|100k: starts server + Postgres/Redis + seed; report in loadtests/reports/<tier>-<timestamp>/
+	$(GO) build -o bin/loadtest ./loadtests/cmd/loadtest && ./bin/loadtest -tier $(TIER)
+
+.PHONY: loadtest-nginx
+loadtest-nginx: build ## The load generator and wrk vs nginx static 200: shows the generator is not the bottleneck
+	$(GO) build -o bin/loadtest ./loadtests/cmd/loadtest && ./bin/loadtest -nginx
+
+.PHONY: loadtest-connections
+loadtest-connections: build ## Realtime proof: 100k WebSockets held 5 min, 1 event/s to a 10k-socket org (loadtests/results/)
+	loadtests/run-connections.sh ws
+
+.PHONY: loadtest-connections-http
+loadtest-connections-http: build ## Cluster proof: 60k keep-alive HTTP connections on CLUSTER_WORKERS=8, a request every 10 s each
+	loadtests/run-connections.sh http
 
 .PHONY: tidy
 tidy: ## go mod tidy

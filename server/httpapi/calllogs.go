@@ -35,17 +35,29 @@ func (s *Server) handleCallLogs(ctx context.Context, c *app.RequestContext, id i
 		s.writeError(ctx, c, invalidf("cursor is malformed"))
 		return
 	}
-	sctx, cancel := context.WithTimeout(ctx, s.cfg.StoreTimeout)
-	defer cancel()
-	page, err := s.d.CallLogs.CallLogs(sctx, q)
+	load := func(ctx context.Context) ([]byte, error) {
+		sctx, cancel := context.WithTimeout(ctx, s.cfg.StoreTimeout)
+		defer cancel()
+		page, err := s.d.CallLogs.CallLogs(sctx, q)
+		if err != nil {
+			return nil, err
+		}
+		if page.Data == nil {
+			page.Data = []*server.CallLog{}
+		}
+		return jsonAPI.Marshal(page)
+	}
+	var b []byte
+	if q.Cursor == "" && q.Page == 1 { // the first page: the dashboard's view, kept briefly
+		b, err = s.pages.get(ctx, id.OrgID, pageKey(id.OrgID, q.AgentID, q.Limit), load)
+	} else {
+		b, err = load(ctx)
+	}
 	if err != nil {
 		s.writeError(ctx, c, err)
 		return
 	}
-	if page.Data == nil {
-		page.Data = []*server.CallLog{}
-	}
-	s.writeJSON(ctx, c, 200, page)
+	writeJSONBytes(c, 200, b)
 }
 
 // queryInt parses an optional integer query parameter within [lo, hi].

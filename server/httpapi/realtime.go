@@ -35,22 +35,42 @@ func (s *Server) handleRealtime(ctx context.Context, c *app.RequestContext) {
 		writeErrorBody(c, 403, "forbidden", "origin not allowed")
 		return
 	}
-	var id identity
-	if tok := c.Query("token"); tok != "" {
-		user, org, err := s.tokens.Verify(tok)
-		if err != nil {
-			s.writeError(ctx, c, server.Errorf(server.EUNAUTHORIZED, "realtime token is invalid or expired"))
-			return
-		}
-		id = identity{UserID: user, OrgID: org}
-	} else {
-		var err error
-		if id, err = s.identify(ctx, c); err != nil {
-			s.writeError(ctx, c, err)
-			return
-		}
+	id, err := s.realtimeIdentity(ctx, c.Query("token"), c.Request.Header.Cookie(SessionCookie))
+	if err != nil {
+		s.writeError(ctx, c, err)
+		return
 	}
 	s.d.Realtime.ServeWS(ctx, c, id.OrgID, id.UserID)
+}
+
+var errBadRealtimeToken = server.Errorf(server.EUNAUTHORIZED, "realtime token is invalid or expired")
+
+// realtimeIdentity applies the realtime rules: a non-empty token must be a
+// valid signed realtime token (no fallback to the cookie), else the session
+// cookie must name a live session. The organization always comes from the
+// identity.
+func (s *Server) realtimeIdentity(ctx context.Context, token string, sid []byte) (identity, error) {
+	if token != "" {
+		user, org, err := s.tokens.Verify(token)
+		if err != nil {
+			return identity{}, errBadRealtimeToken
+		}
+		return identity{UserID: user, OrgID: org}, nil
+	}
+	return s.identifySID(ctx, sid)
+}
+
+// AuthenticateRequest resolves a WebSocket upgrade served outside hertz (the
+// dedicated realtime listener) by exactly the rules of GET /ws/realtime-sync:
+// token is the ?token= query value, cookie the value of the session cookie
+// (SessionCookie); either may be empty. A missing or bad credential answers
+// a coded EUNAUTHORIZED error; a session store failure answers its error.
+func (s *Server) AuthenticateRequest(ctx context.Context, cookie, token string) (orgID, userID string, err error) {
+	id, err := s.realtimeIdentity(ctx, token, []byte(cookie))
+	if err != nil {
+		return "", "", err
+	}
+	return id.OrgID, id.UserID, nil
 }
 
 // RealtimeToken mints a token the server accepts for userID in orgID (for

@@ -36,7 +36,11 @@ var errBadSession = server.Errorf(server.EUNAUTHORIZED, "session expired or inva
 // identify resolves the session cookie to an identity, through the
 // per-instance memo first.
 func (s *Server) identify(ctx context.Context, c *app.RequestContext) (identity, error) {
-	sid := c.Request.Header.Cookie(SessionCookie)
+	return s.identifySID(ctx, c.Request.Header.Cookie(SessionCookie))
+}
+
+// identifySID resolves a session id (the cookie's value) to an identity.
+func (s *Server) identifySID(ctx context.Context, sid []byte) (identity, error) {
 	if len(sid) == 0 {
 		return identity{}, errNoSession
 	}

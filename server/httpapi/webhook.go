@@ -286,9 +286,11 @@ type callCompletedData struct {
 // PublishTimeout bounds the bus publish after a call lands.
 const PublishTimeout = 2 * time.Second
 
-// callLanded invalidates the organization's analytics and publishes
-// call_completed; failures are logged and counted, never returned.
+// callLanded invalidates the organization's analytics and first call-log
+// pages and publishes call_completed; failures are logged and counted,
+// never returned.
 func (s *Server) callLanded(ctx context.Context, l *server.CallLog, id string) {
+	s.pages.bump(l.OrganizationID)
 	s.invalidate(ctx, analyticsKey(l.OrganizationID, ""), analyticsKey(l.OrganizationID, l.AgentID))
 	data, err := jsonAPI.Marshal(callCompletedData{CallLogID: id, AgentID: l.AgentID, ConversationID: l.ConversationID,
 		Duration: l.Duration, Cost: l.Cost, Status: l.Status})

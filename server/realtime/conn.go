@@ -38,6 +38,8 @@ type conn struct {
 	needPing  atomic.Bool  // the heartbeat wants a ping written
 	closed    atomic.Bool  // drop ran or the read loop ended
 	lastSeen  atomic.Int64 // hub.now() of the last frame received
+	pingAt    atomic.Int64 // hub.now() of the last heartbeat ping queued
+	slot      uint8        // heartbeat slice, set by join
 	wmu       sync.Mutex
 	dead      bool // guarded by wmu: the hijack handler returned
 }

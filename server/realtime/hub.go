@@ -30,16 +30,17 @@ type Hub struct {
 	orgs  map[string]*org
 	loops []netpoll.EventLoop // dedicated listeners (Serve)
 
-	count   atomic.Int64
-	gone    chan struct{} // signalled when a connection leaves (Shutdown waits)
-	closing atomic.Bool
-	work    chan *conn // connections with frames or a ping to write
-	done    chan struct{}
-	ctx     context.Context // cancelled by Shutdown; parent of syncs
-	cancel  context.CancelFunc
-	unsub   func()
-	wg      sync.WaitGroup
-	stop    sync.Once
+	count    atomic.Int64
+	nextSlot atomic.Uint32 // round robin of conn.slot
+	gone     chan struct{} // signalled when a connection leaves (Shutdown waits)
+	closing  atomic.Bool
+	work     chan *conn // connections with frames or a ping to write
+	done     chan struct{}
+	ctx      context.Context // cancelled by Shutdown; parent of syncs
+	cancel   context.CancelFunc
+	unsub    func()
+	wg       sync.WaitGroup
+	stop     sync.Once
 
 	syncMu  sync.Mutex
 	syncing map[string]bool // organization id → a sync runs
@@ -109,6 +110,7 @@ func (h *Hub) onEvent(ev server.Event) {
 // join adds c to its organization, creating the organization (and its
 // fan-out goroutine) on first use.
 func (h *Hub) join(c *conn, orgID string) {
+	c.slot = uint8(h.nextSlot.Add(1) % heartbeatSlices)
 	h.mu.Lock()
 	o := h.orgs[orgID]
 	if o == nil {

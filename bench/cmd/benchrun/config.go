@@ -25,6 +25,8 @@ type config struct {
 	Pkgs       *regexp.Regexp
 	Stages     map[string]bool
 	Servers    map[string]bool
+	Match      *regexp.Regexp // BENCH_MATCH: only HTTP scenarios whose name matches (nil = all)
+	Bin        string         // BENCH_BIN: a prebuilt echosenseix to run instead of building bin/echosenseix
 	Driver     string
 	Conns      int
 	BigConns   int
@@ -69,6 +71,8 @@ func configFromEnv(getenv func(string) string) (config, error) {
 	set("BENCH_ROWS", intTo(&c.Rows))
 	set("BENCH_THRESHOLD", func(v string) (e error) { c.Threshold, e = strconv.ParseFloat(v, 64); return })
 	set("BENCH_PKGS", func(v string) (e error) { c.Pkgs, e = regexp.Compile(v); return })
+	set("BENCH_MATCH", func(v string) (e error) { c.Match, e = regexp.Compile(v); return })
+	set("BENCH_BIN", func(v string) (e error) { c.Bin, e = filepath.Abs(v); return })
 	set("BENCH_DRIVER", func(v string) error {
 		if v != "auto" && v != "wrk" && v != "loadgen" && v != "raw" {
 			return fmt.Errorf("want auto, wrk, loadgen or raw")

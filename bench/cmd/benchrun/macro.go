@@ -102,6 +102,9 @@ func (m *macro) add(group int, ep, srv string, conns int, p *process, t load.Tar
 	if ep == "page" {
 		s.unit, s.perOp = "pages/s", float64(len(t.Paths))
 	}
+	if m.cfg.Match != nil && !m.cfg.Match.MatchString(s.name()) {
+		return
+	}
 	s.driver = m.driver(t)
 	for len(m.groups) <= group {
 		m.groups = append(m.groups, nil)
@@ -183,10 +186,15 @@ func ourEnv(addr string) []string {
 
 func (m *macro) setupOurs(ctx context.Context) {
 	bin := filepath.Join(m.cfg.Root, "bin", "echosenseix")
-	m.p.Status("building bin/echosenseix")
-	if err := goBuild(ctx, m.cfg.Root, bin, "./server/cmd/echosenseix"); err != nil {
-		m.note("our server skipped: %v", err)
-		return
+	if m.cfg.Bin != "" {
+		bin = m.cfg.Bin
+		m.note("our server: the prebuilt %s (BENCH_BIN)", bin)
+	} else {
+		m.p.Status("building bin/echosenseix")
+		if err := goBuild(ctx, m.cfg.Root, bin, "./server/cmd/echosenseix"); err != nil {
+			m.note("our server skipped: %v", err)
+			return
+		}
 	}
 	var (
 		sd     loadgen.Seed
@@ -248,12 +256,21 @@ func (m *macro) startOurs(ctx context.Context, name, bin string, env []string) *
 		m.note("%s skipped: %v", name, err)
 		return nil
 	}
+	var pprofAddr string
+	if name == "ours" { // the server whose CPU per request is profiled (profile.go)
+		if pprofAddr, err = freeAddr(); err != nil {
+			m.note("%s: no CPU profile: %v", name, err)
+		} else {
+			env = append(env[:len(env):len(env)], "PPROF_ADDR="+pprofAddr)
+		}
+	}
 	m.p.Status("starting %s", name)
 	p, err := start(ctx, name, m.dir, addr, bin, []string{"serve"}, append(ourEnv(addr), env...), "/health/live")
 	if err != nil {
 		m.note("%s skipped: %v", name, err)
 		return nil
 	}
+	p.Pprof = pprofAddr
 	m.procs = append(m.procs, p)
 	return p
 }

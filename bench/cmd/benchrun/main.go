@@ -15,7 +15,8 @@
 // (80ms, quick 20ms), BENCH_SKIP (go test -skip, default
 // IdleConnectionMemory), BENCH_ROWS (call-log rows of the page benchmark,
 // 60000), BENCH_PKGS (regexp of packages for micro
-// benchmarks), BENCH_ONLY (comma list of stages: micro,macro,ceilings),
+// benchmarks), BENCH_MATCH (regexp of HTTP scenario names to run),
+// BENCH_BIN (a prebuilt echosenseix to measure instead of building one), BENCH_ONLY (comma list of stages: micro,macro,ceilings),
 // BENCH_SERVERS (comma list: ours,peer,nginx), BENCH_DRIVER
 // (auto|wrk|loadgen|raw), BENCH_CONNS (256), BENCH_BIG_CONNS (1000),
 // BENCH_THRESHOLD (0.10: regression threshold), BENCH_OUT (results root),

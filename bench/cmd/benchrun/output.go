@@ -27,6 +27,7 @@ type results struct {
 	Notes        []string             `json:"notes"`
 	Regressions  []report.Regression  `json:"regressions"`
 	Baseline     string               `json:"baseline,omitempty"`
+	Profiles     []cpuProfile         `json:"profiles,omitempty"` // server CPU profiles (profile.go)
 }
 
 // macroMeasurements turns the scenarios' runs into Measurements and
@@ -208,6 +209,7 @@ func writeMarkdown(w io.Writer, res results) {
 			}
 		}
 	}
+	writeProfiles(w, res.Profiles)
 	if len(res.Notes) > 0 {
 		fmt.Fprintln(w, "\nNotes:")
 		notes := append([]string(nil), res.Notes...)

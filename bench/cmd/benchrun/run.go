@@ -45,6 +45,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) int {
 		notes = append(notes, cnotes...)
 	}
 	var macroLines []report.BenchLine
+	var profiles []cpuProfile
 	mrows := macroRows(cfg.Conns, cfg.BigConns)
 	rounds := cfg.Rounds
 	if cfg.Stages["macro"] && ctx.Err() == nil {
@@ -52,6 +53,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) int {
 		m.setup(ctx)
 		m.fitBudget(time.Until(began.Add(cfg.Budget)))
 		m.runAll(ctx)
+		profiles = m.profileAll(ctx, dir)
 		m.close()
 		rounds = m.cfg.Rounds
 		mms, lines := macroMeasurements(m.groups)
@@ -71,7 +73,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) int {
 	specs = append(specs, explicitMicroRows()...)
 	specs = append(specs, report.MicroSpecs(ms, pairRules, goalRules)...)
 	res := results{Env: env, Quick: cfg.Quick, Rounds: rounds, Duration: cfg.Duration.String(),
-		Measurements: ms, Rows: report.BuildRows(ms, specs), Notes: append(notes, cpuNotes(ms)...)}
+		Measurements: ms, Rows: report.BuildRows(ms, specs), Notes: append(notes, cpuNotes(ms)...), Profiles: profiles}
 	p.Done()
 	if err := writeOutputs(dir, res, macroLines, microRaw.Bytes()); err != nil {
 		fmt.Fprintln(stderr, "benchrun:", err)

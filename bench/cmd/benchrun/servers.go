@@ -24,6 +24,7 @@ import (
 type process struct {
 	Name   string
 	Addr   string
+	Pprof  string // host:port of its net/http/pprof listener ("" = none)
 	cmd    *exec.Cmd
 	logf   string
 	exited chan struct{}

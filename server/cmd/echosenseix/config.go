@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"reflect"
@@ -52,7 +53,7 @@ type Config struct {
 	// CACHE_TTL, default 3600 s: default entry lifetime.
 	CacheTTL int `env:"CACHE_TTL" envDefault:"3600" unit:"s" doc:"default time to live of a cache entry"`
 	// CACHE_MAX_SIZE, default 10000: entries kept by the memory provider.
-	CacheMaxSize int `env:"CACHE_MAX_SIZE" envDefault:"10000" unit:"entries" doc:"LRU bound of the memory cache (and of Redis client-side caching)"`
+	CacheMaxSize int `env:"CACHE_MAX_SIZE" envDefault:"10000" unit:"entries" doc:"LRU bound of the memory cache (the redis provider bounds its client-side copy in bytes instead: 32 MiB per process)"`
 
 	// REDIS_HOST, default localhost.
 	RedisHost string `env:"REDIS_HOST" envDefault:"localhost" unit:"host" doc:"Redis host (ignored when REDIS_URL is set)"`
@@ -92,6 +93,8 @@ type Config struct {
 	HealthCheckEnabled bool `env:"HEALTH_CHECK_ENABLED" envDefault:"true" unit:"bool" doc:"serve /health, /health/live and /health/ready"`
 	// METRICS_ENABLED, default true: mount /metrics.
 	MetricsEnabled bool `env:"METRICS_ENABLED" envDefault:"true" unit:"bool" doc:"serve Prometheus /metrics (cluster totals when clustered)"`
+	// PPROF_ADDR, default none: net/http/pprof on a separate listener.
+	PprofAddr string `env:"PPROF_ADDR" envDefault:"" unit:"host:port" doc:"serve net/http/pprof (/debug/pprof/) on this separate listener, e.g. 127.0.0.1:6060; empty = off. Bind it to loopback: profiles expose internals. A cluster worker adds its slot to the port"`
 
 	// INGEST_BATCH_ENABLED, default true: group-commit webhook inserts.
 	IngestBatchEnabled bool `env:"INGEST_BATCH_ENABLED" envDefault:"true" unit:"bool" doc:"coalesce concurrent post-call webhooks into one database round trip (group commit)"`
@@ -104,6 +107,10 @@ type Config struct {
 
 	// REALTIME_TOKEN_SECRET, default random per start: HMAC key of realtime tokens.
 	RealtimeTokenSecret string `env:"REALTIME_TOKEN_SECRET" envDefault:"" unit:"secret" doc:"HMAC key signing WebSocket tokens; empty = random at start (shared by the workers of one cluster, not by instances)"`
+	// REALTIME_PORT, default 0: dedicated WebSocket port (0 = only PORT).
+	RealtimePort int `env:"REALTIME_PORT" envDefault:"0" unit:"port" doc:"0: /ws/realtime-sync is served on PORT only (hijacked HTTP connections, about 18-25 KB each); N: WebSockets are also served on port N (any path) by a dedicated event-driven listener, about 5 KB each with REALTIME_NETPOLL_BUFFER=1024: the 100k-connection mode. Every cluster worker binds N with SO_REUSEPORT; same authentication as on PORT (?token= or the session cookie)"`
+	// REALTIME_NETPOLL_BUFFER, default 0 bytes: netpoll's per-connection buffer.
+	RealtimeNetpollBuffer int `env:"REALTIME_NETPOLL_BUFFER" envDefault:"0" unit:"bytes" doc:"per-connection buffer of every netpoll connection of the process, HTTP included (buffers still grow for larger requests); 0 = netpoll's default (8 KiB in, 4 KiB out); 1024 for the 100k tier"`
 	// BODY_LIMIT, default 1048576 bytes: largest request body.
 	BodyLimit int `env:"BODY_LIMIT" envDefault:"1048576" unit:"bytes" doc:"largest request body; larger answers 413"`
 	// HTTP_READ_TIMEOUT, default 30000 ms.
@@ -148,6 +155,15 @@ func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 
 // Addr is the public listen address.
 func (c *Config) Addr() string { return c.Host + ":" + strconv.Itoa(c.Port) }
+
+// RealtimeAddr is the dedicated WebSocket listen address ("" when
+// REALTIME_PORT is 0).
+func (c *Config) RealtimeAddr() string {
+	if c.RealtimePort == 0 {
+		return ""
+	}
+	return c.Host + ":" + strconv.Itoa(c.RealtimePort)
+}
 
 // Workers resolves CLUSTER_WORKERS (auto = CPU count).
 func (c *Config) Workers() int {
@@ -280,6 +296,9 @@ func (c *Config) rules() []rule {
 		{"INGEST_BATCH_MAX_ROWS", c.IngestBatchMaxRows, c.IngestBatchMaxRows >= 1 && c.IngestBatchMaxRows <= 10000, "an integer from 1 to 10000"},
 		{"INGEST_BATCH_MAX_WAIT", c.IngestBatchMaxWait, c.IngestBatchMaxWait >= 1 && c.IngestBatchMaxWait <= 1000, "milliseconds from 1 to 1000"},
 		{"INGEST_BATCH_MAX_PENDING", c.IngestBatchMaxPending, c.IngestBatchMaxPending >= 1, "an integer >= 1"},
+		{"REALTIME_PORT", c.RealtimePort, c.RealtimePort >= 0 && c.RealtimePort <= 65535 && c.RealtimePort != c.Port, "0 or a port from 1 to 65535 other than PORT"},
+		{"REALTIME_NETPOLL_BUFFER", c.RealtimeNetpollBuffer, c.RealtimeNetpollBuffer == 0 || (c.RealtimeNetpollBuffer >= 512 && c.RealtimeNetpollBuffer <= 1<<20), "0 or bytes from 512 to 1048576"},
+		{"PPROF_ADDR", c.PprofAddr, validHostPort(c.PprofAddr), "empty or host:port (port 0 to 65535), e.g. 127.0.0.1:6060"},
 		{"BODY_LIMIT", c.BodyLimit, c.BodyLimit >= 1024, "bytes >= 1024"},
 		{"HTTP_READ_TIMEOUT", c.HTTPReadTimeout, c.HTTPReadTimeout > 0, "milliseconds > 0"},
 		{"HTTP_WRITE_TIMEOUT", c.HTTPWriteTimeout, c.HTTPWriteTimeout > 0, "milliseconds > 0"},
@@ -299,6 +318,19 @@ func oneOf(v string, allowed ...string) bool {
 		}
 	}
 	return false
+}
+
+// validHostPort accepts "" or host:port with a numeric port.
+func validHostPort(s string) bool {
+	if s == "" {
+		return true
+	}
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return false
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 0 && n <= 65535
 }
 
 func validWorkers(s string) bool {

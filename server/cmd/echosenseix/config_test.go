@@ -41,6 +41,9 @@ func TestConfigDefaults(t *testing.T) {
 		{"HEALTH_CHECK_ENABLED", cfg.HealthCheckEnabled, true},
 		{"METRICS_ENABLED", cfg.MetricsEnabled, true},
 		{"INGEST_BATCH_ENABLED", cfg.IngestBatchEnabled, true},
+		{"REALTIME_PORT", cfg.RealtimePort, 0},
+		{"REALTIME_NETPOLL_BUFFER", cfg.RealtimeNetpollBuffer, 0},
+		{"realtime addr", cfg.RealtimeAddr(), ""},
 		{"bus", cfg.BusRedis(), false},
 	}
 	for _, tt := range tests {
@@ -101,6 +104,11 @@ func TestConfigRules(t *testing.T) {
 		{map[string]string{"INGEST_BATCH_MAX_WAIT": "5000"}, `INGEST_BATCH_MAX_WAIT="5000": want milliseconds from 1 to 1000`},
 		{map[string]string{"INGEST_BATCH_MAX_WAIT": "0"}, `INGEST_BATCH_MAX_WAIT="0": want milliseconds from 1 to 1000`},
 		{map[string]string{"INGEST_BATCH_MAX_PENDING": "0"}, `INGEST_BATCH_MAX_PENDING="0": want an integer >= 1`},
+		{map[string]string{"REALTIME_PORT": "5000"}, `REALTIME_PORT="5000": want 0 or a port from 1 to 65535 other than PORT`},
+		{map[string]string{"REALTIME_PORT": "-1"}, `REALTIME_PORT="-1": want 0 or a port from 1 to 65535 other than PORT`},
+		{map[string]string{"REALTIME_PORT": "5001"}, ""},
+		{map[string]string{"REALTIME_NETPOLL_BUFFER": "100"}, `REALTIME_NETPOLL_BUFFER="100": want 0 or bytes from 512 to 1048576`},
+		{map[string]string{"REALTIME_NETPOLL_BUFFER": "1024"}, ""},
 		{map[string]string{"BODY_LIMIT": "10"}, `BODY_LIMIT="10": want bytes >= 1024`},
 		{map[string]string{"HTTP_READ_TIMEOUT": "0"}, `HTTP_READ_TIMEOUT="0": want milliseconds > 0`},
 		{map[string]string{"HTTP_WRITE_TIMEOUT": "0"}, `HTTP_WRITE_TIMEOUT="0": want milliseconds > 0`},

@@ -121,6 +121,9 @@ func preflight(cfg *Config, log *slog.Logger) error {
 	if cfg.SessionStore == "memory" {
 		log.Warn("SESSION_STORE=memory with cluster workers: a session is known only to the worker that created it; set SESSION_STORE=redis for logins that work on every worker")
 	}
+	if !cfg.BusRedis() {
+		log.Warn("memory event bus with cluster workers: a realtime event (call_completed, sync progress) reaches only the sockets of the worker that made it; set REDIS_URL so every worker (and instance) fans it out")
+	}
 	if cfg.BusRedis() {
 		rcfg, err := redisConfig(cfg)
 		if err != nil {

@@ -74,19 +74,38 @@ func runServer(cfg *Config, log *slog.Logger, worker *cluster.Worker) int {
 	signal.Ignore(syscall.SIGHUP)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	if err := tuneNetpoll(cfg); err != nil {
+		fmt.Fprintf(os.Stderr, "echosenseix: %v\n", err)
+		return 1
+	}
 	ln, err := listen(cfg, worker)
 	if err != nil {
+		fmt.Fprintf(os.Stderr, "echosenseix: %v\n", err)
+		return 1
+	}
+	rtln, err := listenRealtime(cfg, worker)
+	if err != nil {
+		ln.Close()
 		fmt.Fprintf(os.Stderr, "echosenseix: %v\n", err)
 		return 1
 	}
 	a, err := buildApp(ctx, cfg, log, worker, ln)
 	if err != nil {
 		ln.Close()
+		if rtln != nil {
+			rtln.Close()
+		}
 		fmt.Fprintf(os.Stderr, "echosenseix: %v\n", err)
 		return 1
 	}
+	stopPprof := startPprof(cfg, log, worker)
+	defer stopPprof()
 	served := make(chan error, 1)
 	go func() { served <- a.http.Run() }()
+	var rtServed <-chan error // nil (never ready) without REALTIME_PORT
+	if rtln != nil {
+		rtServed = a.serveRealtime(rtln, log)
+	}
 	if worker != nil {
 		if err := worker.Ready(); err != nil {
 			log.Error("cannot report ready", "err", err)
@@ -96,6 +115,13 @@ func runServer(cfg *Config, log *slog.Logger, worker *cluster.Worker) int {
 	select {
 	case err := <-served:
 		log.Error("http server stopped", "err", err)
+		a.close(log)
+		return 1
+	case err := <-rtServed:
+		log.Error("realtime listener stopped", "err", err)
+		sctx, scancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout())
+		_ = a.http.Shutdown(sctx)
+		scancel()
 		a.close(log)
 		return 1
 	case sig := <-sigs:

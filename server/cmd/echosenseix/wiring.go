@@ -50,6 +50,7 @@ type app struct {
 	bus     server.Bus
 	cache   server.Cache
 	rc      rueidis.Client
+	busRC   rueidis.Client // the event bus' own connection (see openProviders)
 	db      *postgres.DB
 	worker  *cluster.Worker
 	metrics []prometheus.Collector // of the adapters, registered by buildApp
@@ -166,7 +167,20 @@ func (a *app) openProviders(cfg *Config, log *slog.Logger, st stores) error {
 		a.cache = inmem.NewCache(inmem.CacheConfig{MaxSize: cfg.CacheMaxSize, TTL: cfg.CacheTTLDuration()})
 	}
 	if a.rc != nil {
-		bus, err := redis.NewBus(a.rc, rcfg, log)
+		// The bus has a client of its own with a patient reply timeout: pub/sub
+		// delivers at most once, so a subscription dropped because a starved
+		// process answered Redis' health ping late loses the events published
+		// until it resubscribes (seen at 100,000 sockets with the 500 ms
+		// timeout of the cache's client). Cache calls keep their short timeout.
+		bcfg := rcfg
+		bcfg.DisableLocalCache = true
+		bcfg.ReadTimeout = busReadTimeout
+		brc, err := redis.NewClient(bcfg)
+		if err != nil {
+			return fmt.Errorf("redis unreachable (%s, wanted by the event bus): %w", cfg.RedisTarget(), err)
+		}
+		a.busRC = brc
+		bus, err := redis.NewBus(brc, rcfg, log)
 		if err != nil {
 			return fmt.Errorf("cannot subscribe to the redis event bus (%s): %w", cfg.RedisTarget(), err)
 		}
@@ -318,30 +332,41 @@ func (a *app) addClusterHealth(srv *httpapi.Server) {
 func (a *app) close(log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
-	step := func(name string, err error) {
-		if err != nil {
-			log.Error("teardown step failed", "step", name, "err", err)
+	// Each step is bounded by ctx: a client library that blocks on an
+	// unreachable backend (asynq's shutdown with Redis down, say) is left
+	// behind rather than keeping the process from exiting.
+	step := func(name string, fn func() error) {
+		done := make(chan error, 1)
+		go func() { done <- fn() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				log.Error("teardown step failed", "step", name, "err", err)
+			}
+		case <-ctx.Done():
+			log.Error("teardown step abandoned", "step", name, "err", ctx.Err())
 		}
 	}
 	if a.hub != nil {
-		step("realtime", a.hub.Shutdown(ctx))
+		step("realtime", func() error { return a.hub.Shutdown(ctx) })
 	}
 	if a.ingest != nil {
-		step("ingest batcher", a.ingest.Close(ctx))
+		step("ingest batcher", func() error { return a.ingest.Close(ctx) })
 	}
 	if a.queue != nil {
-		step("queue", a.queue.Close(ctx))
+		step("queue", func() error { return a.queue.Close(ctx) })
 	}
-	closeAny(a.bus, step)
-	closeAny(a.cache, step)
-	if a.rc != nil {
-		a.rc.Close()
-	}
+	closers := []any{a.bus, a.cache, a.busRC, a.rc} // interfaces: nil when unset
 	if a.db != nil {
-		a.db.Close()
+		closers = append(closers, a.db)
+	}
+	for _, v := range closers {
+		if c := closer(v); c != nil {
+			step(fmt.Sprintf("close %T", v), c)
+		}
 	}
 	if a.worker != nil {
-		step("worker socket", a.worker.Close())
+		step("worker socket", a.worker.Close)
 	}
 }
 
@@ -376,15 +401,19 @@ func seedAtStart(ctx context.Context, cfg *Config, log *slog.Logger, st stores) 
 	return nil
 }
 
-// closeAny closes v when it has a Close method (with or without an error).
-func closeAny(v any, step func(string, error)) {
+// closer returns v's Close (with or without an error), or nil.
+func closer(v any) func() error {
 	switch c := v.(type) {
 	case interface{ Close() error }:
-		step(fmt.Sprintf("close %T", v), c.Close())
+		return c.Close
 	case interface{ Close() }:
-		c.Close()
+		return func() error { c.Close(); return nil }
 	}
+	return nil
 }
+
+// busReadTimeout bounds a reply on the event bus' Redis connection.
+const busReadTimeout = 5 * time.Second
 
 // sessionMemo is httpapi's per-instance session memo: off with a shared
 // (Redis) store, so a logout on one instance ends the session on every

@@ -1,0 +1,5 @@
+package loadgen
+
+import "context"
+
+func ctxBackground() context.Context { return context.Background() }

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"strconv"
+	"time"
+
+	"github.com/echosenseix/echosenseix/server/cluster"
+)
+
+// pprofMux serves the net/http/pprof handlers under /debug/pprof/ on a mux
+// of its own (never http.DefaultServeMux).
+func pprofMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}
+
+// pprofAddr is the address PPROF_ADDR gives this process: as set for a
+// single process, the port plus the worker's slot for a cluster worker (so
+// workers do not collide; port 0 stays 0, any free port).
+func pprofAddr(cfg *Config, worker *cluster.Worker) (string, error) {
+	if cfg.PprofAddr == "" || worker == nil {
+		return cfg.PprofAddr, nil
+	}
+	host, port, err := net.SplitHostPort(cfg.PprofAddr)
+	if err != nil {
+		return "", fmt.Errorf("PPROF_ADDR=%q: %w", cfg.PprofAddr, err)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		return "", fmt.Errorf("PPROF_ADDR=%q: port is not a number", cfg.PprofAddr)
+	}
+	if n != 0 {
+		n += worker.Slot
+	}
+	return net.JoinHostPort(host, strconv.Itoa(n)), nil
+}
+
+// startPprof serves the profiling endpoints on their own listener when
+// PPROF_ADDR is set (off by default: the profiles expose internals, bind
+// them to loopback). It answers the function that stops the listener; a
+// listener that cannot be opened is logged and profiling stays off (the API
+// still serves).
+func startPprof(cfg *Config, log *slog.Logger, worker *cluster.Worker) (stop func()) {
+	addr, err := pprofAddr(cfg, worker)
+	if err != nil {
+		log.Error("cannot serve pprof", "err", err)
+		return func() {}
+	}
+	if addr == "" {
+		return func() {}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		log.Error("cannot serve pprof", "addr", addr, "err", err)
+		return func() {}
+	}
+	// WriteTimeout stays off: /debug/pprof/profile?seconds=N writes after N s.
+	srv := &http.Server{Handler: pprofMux(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("pprof listener stopped", "err", err)
+		}
+	}()
+	log.Info("serving pprof", "addr", ln.Addr().String())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}
+}
