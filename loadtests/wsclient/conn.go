@@ -48,7 +48,7 @@ func (e *HandshakeError) Error() string {
 type Conn struct {
 	nc  net.Conn
 	r   io.Reader // the handshake's leftover buffer first, then nc
-	buf []byte // payload buffer, reused between reads
+	buf []byte    // payload buffer, reused between reads
 	hdr [ws.MaxHeaderSize - 2]byte
 	wmu sync.Mutex
 }
