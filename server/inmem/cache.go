@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/echosenseix/echosenseix/server"
+	"github.com/echosenseix/echosenseix/server/internal/fasttime"
 )
 
 // Cache defaults (the guide's CACHE_MAX_SIZE and CACHE_TTL).
@@ -62,7 +63,7 @@ var (
 // NewCache returns an empty Cache configured by cfg.
 func NewCache(cfg CacheConfig) *Cache {
 	cfg = cfg.withDefaults()
-	startClock()
+	fasttime.Start()
 	c := &Cache{
 		shards: make([]cacheShard, cfg.Shards),
 		mask:   uint64(cfg.Shards - 1),
@@ -117,7 +118,7 @@ func (c *Cache) shard(key string) *cacheShard {
 
 // Get returns the live value for key and marks it most recently used.
 func (c *Cache) Get(_ context.Context, key string) ([]byte, bool, error) {
-	v, ok := c.shard(key).get(key, nowNano())
+	v, ok := c.shard(key).get(key, fasttime.UnixNano())
 	return v, ok, nil
 }
 
@@ -232,7 +233,7 @@ func (s *cacheShard) evictOldest() *cacheEntry {
 	e := s.head.prev
 	s.unlink(e)
 	delete(s.m, e.key)
-	if e.exp > nowNano() {
+	if e.exp > fasttime.UnixNano() {
 		s.evictions++
 	}
 	return e

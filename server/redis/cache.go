@@ -10,6 +10,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/echosenseix/echosenseix/server"
+	"github.com/echosenseix/echosenseix/server/internal/fasttime"
 )
 
 var (
@@ -60,7 +61,7 @@ type paddedCounter struct {
 // works but reports no local Entries). cfg gives Prefix and CacheTTL.
 func NewCache(rc rueidis.Client, cfg Config) *Cache {
 	cfg = cfg.withDefaults()
-	startClock()
+	fasttime.Start()
 	c := &Cache{rc: rc, prefix: cacheKeyPrefix(cfg), ttl: cfg.CacheTTL, timeout: cfg.ReadTimeout}
 	if l := localCacheOf(rc); l != nil && l.strip == c.prefix {
 		c.local = l

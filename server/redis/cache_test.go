@@ -140,6 +140,21 @@ func TestCacheRedisDown(t *testing.T) {
 	}
 
 	srv.Stop()
+	// The local copy stays served until the client sees its connection end
+	// (EOF arrives asynchronously): bound that window, then every Get must
+	// fail fast.
+	stopped := time.Now()
+	for {
+		_, _, err := b.Get(context.Background(), "k")
+		if server.ErrorCode(err) == server.EUNAVAILABLE {
+			break
+		}
+		if time.Since(stopped) > time.Second {
+			t.Fatalf("Get still answered %v 1s after Redis stopped; want EUNAVAILABLE", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Logf("client noticed Redis stopped after %v", time.Since(stopped))
 	var wg sync.WaitGroup
 	errs := make(chan error, 200)
 	start := time.Now()

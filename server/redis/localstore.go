@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/echosenseix/echosenseix/server/internal/fasttime"
 	"github.com/redis/rueidis"
 )
 
@@ -125,7 +126,7 @@ func newLocalCache(maxBytes int, strip string) *localCache {
 		s.max = max(maxBytes/localShards, 1)
 		s.lru.Init()
 	}
-	startClock()
+	fasttime.Start()
 	return c
 }
 
@@ -161,7 +162,7 @@ func (c *localCache) lookup(ikey string) (rueidis.RedisMessage, uint64, bool) {
 		return rueidis.RedisMessage{}, i, false
 	}
 	e := ele.Value.(*localEntry)
-	now := nowMilli()
+	now := fasttime.UnixMilli()
 	if !e.filled || e.pxat <= now {
 		s.mu.RUnlock()
 		return rueidis.RedisMessage{}, i, false

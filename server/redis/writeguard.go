@@ -3,6 +3,8 @@ package redis
 import (
 	"sync"
 	"sync/atomic"
+
+	"github.com/echosenseix/echosenseix/server/internal/fasttime"
 )
 
 // writeGuardWindow is how long, in milliseconds, after a Set or Delete on
@@ -24,7 +26,7 @@ type writeGuard struct {
 
 // mark notes a write of key now.
 func (g *writeGuard) mark(key string) {
-	now := nowMilli()
+	now := fasttime.UnixMilli()
 	end := now + writeGuardWindow
 	g.mu.Lock()
 	if g.keys == nil || g.until.Load() < now {
@@ -47,7 +49,7 @@ func (g *writeGuard) dirty(key string) bool {
 	if u == 0 {
 		return false
 	}
-	now := nowMilli()
+	now := fasttime.UnixMilli()
 	if now >= u {
 		g.until.CompareAndSwap(u, 0)
 		return false

@@ -134,16 +134,18 @@ func drain(a *app, log *slog.Logger, timeout time.Duration, sig os.Signal, sigs 
 	log.Info("shutting down", "signal", sig.String(), "timeout", timeout.String())
 	a.http.SetDraining()
 	done := make(chan error, 1)
+	deadline := time.Now().Add(timeout)
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
 		defer cancel()
 		err := a.http.Shutdown(ctx)
+		log.Info("http drained", "in", time.Until(deadline.Add(-timeout)).Abs().String(), "err", err)
 		select {
 		case <-served:
 		case <-time.After(time.Second):
 			log.Warn("http server did not return after shutdown")
 		}
-		a.close(log)
+		a.closeUntil(deadline, log)
 		done <- err
 	}()
 	select {

@@ -23,8 +23,13 @@ import (
 	"github.com/echosenseix/echosenseix/server/redis"
 )
 
-// closeTimeout bounds each teardown step after the HTTP server stopped.
-const closeTimeout = 10 * time.Second
+// closeTimeout bounds the teardown after the HTTP server stopped; a drain
+// gives it what is left of CLUSTER_SHUTDOWN_TIMEOUT, but never less than
+// minCloseTimeout (the batcher's last flush must get its chance).
+const (
+	closeTimeout    = 10 * time.Second
+	minCloseTimeout = 3 * time.Second
+)
 
 // stores are the persistence adapters (Postgres or memory).
 type stores interface {
@@ -330,7 +335,13 @@ func (a *app) addClusterHealth(srv *httpapi.Server) {
 // close tears down in order: HTTP (already shut down by drain), realtime,
 // batcher flush, queue, bus, cache, Redis, pool.
 func (a *app) close(log *slog.Logger) {
-	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	a.closeUntil(time.Now().Add(closeTimeout), log)
+}
+
+// closeUntil is close with every step bounded by deadline (at least
+// minCloseTimeout from now).
+func (a *app) closeUntil(deadline time.Time, log *slog.Logger) {
+	ctx, cancel := context.WithDeadline(context.Background(), later(deadline, time.Now().Add(minCloseTimeout)))
 	defer cancel()
 	// Each step is bounded by ctx: a client library that blocks on an
 	// unreachable backend (asynq's shutdown with Redis down, say) is left
@@ -399,6 +410,13 @@ func seedAtStart(ctx context.Context, cfg *Config, log *slog.Logger, st stores) 
 	}
 	log.Info("seeded in-memory demo data", "organizations", len(plan.Organizations))
 	return nil
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // closer returns v's Close (with or without an error), or nil.
