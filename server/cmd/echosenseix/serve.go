@@ -134,12 +134,13 @@ func drain(a *app, log *slog.Logger, timeout time.Duration, sig os.Signal, sigs 
 	log.Info("shutting down", "signal", sig.String(), "timeout", timeout.String())
 	a.http.SetDraining()
 	done := make(chan error, 1)
-	deadline := time.Now().Add(timeout)
+	start := time.Now()
+	deadline := start.Add(timeout)
 	go func() {
 		ctx, cancel := context.WithDeadline(context.Background(), deadline)
 		defer cancel()
 		err := a.http.Shutdown(ctx)
-		log.Info("http drained", "in", time.Until(deadline.Add(-timeout)).Abs().String(), "err", err)
+		log.Info("http drained", "in", time.Since(start).String(), "err", err)
 		select {
 		case <-served:
 		case <-time.After(time.Second):
