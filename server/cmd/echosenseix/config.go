@@ -76,9 +76,9 @@ type Config struct {
 	// DATABASE_URL, default none: Postgres; empty serves from memory.
 	DatabaseURL string `env:"DATABASE_URL" envDefault:"" unit:"url" doc:"postgres://... ; empty serves everything from in-memory stores and persists nothing"`
 	// DATABASE_MAX_CONNECTIONS, default 100: pool size per process.
-	DatabaseMaxConnections int `env:"DATABASE_MAX_CONNECTIONS" envDefault:"100" unit:"connections" doc:"pool size per process (each cluster worker has its own pool)"`
+	DatabaseMaxConnections int `env:"DATABASE_MAX_CONNECTIONS" envDefault:"100" unit:"connections" doc:"pool size of this instance; a cluster shares it among its workers (each gets its share rounded down, at least 1), so Postgres sees at most this many from one server"`
 	// DATABASE_MIN_CONNECTIONS, default 10: warm connections per process.
-	DatabaseMinConnections int `env:"DATABASE_MIN_CONNECTIONS" envDefault:"10" unit:"connections" doc:"connections kept open per process"`
+	DatabaseMinConnections int `env:"DATABASE_MIN_CONNECTIONS" envDefault:"10" unit:"connections" doc:"connections kept open by this instance (shared among cluster workers like DATABASE_MAX_CONNECTIONS)"`
 	// DATABASE_ACQUIRE_TIMEOUT, default 10000 ms: wait for a pool connection.
 	DatabaseAcquireTimeout int `env:"DATABASE_ACQUIRE_TIMEOUT" envDefault:"10000" unit:"ms" doc:"longest wait for a pool connection; past it the request gets 503 with Retry-After"`
 	// DATABASE_STATEMENT_TIMEOUT, default 30000 ms: server-side statement_timeout.

@@ -188,3 +188,20 @@ func TestConfigTableInReadme(t *testing.T) {
 		t.Errorf("README.md config table differs from `echosenseix config-table`; regenerate it:\n%s", table)
 	}
 }
+
+func TestSplitPool(t *testing.T) {
+	tests := []struct{ maxConns, minConns, workers, wantMax, wantMin int }{
+		{100, 10, 1, 100, 10},
+		{100, 10, 2, 50, 5},
+		{100, 10, 8, 12, 1},
+		{100, 10, 12, 8, 0},
+		{5, 0, 8, 1, 0},
+		{50, 10, 0, 50, 10},
+	}
+	for _, tt := range tests {
+		gotMax, gotMin := splitPool(tt.maxConns, tt.minConns, tt.workers)
+		if gotMax != tt.wantMax || gotMin != tt.wantMin {
+			t.Errorf("splitPool(%d, %d, %d) = %d, %d; want %d, %d", tt.maxConns, tt.minConns, tt.workers, gotMax, gotMin, tt.wantMax, tt.wantMin)
+		}
+	}
+}

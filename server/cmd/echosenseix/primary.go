@@ -69,6 +69,14 @@ func runPrimary(cfg *Config, log *slog.Logger) int {
 	return 0
 }
 
+// splitPool shares an instance's pool bounds among its workers: each gets
+// its share rounded down (at least one connection), so together they stay
+// within the instance's bound.
+func splitPool(maxConns, minConns, workers int) (int, int) {
+	w := max(workers, 1)
+	return max(1, maxConns/w), minConns / w
+}
+
 // nonZeroDelay maps CLUSTER_RESTART_DELAY=0 to cluster's "no delay" (< 0).
 func nonZeroDelay(d time.Duration) time.Duration {
 	if d == 0 {
@@ -86,6 +94,11 @@ func workerEnv(cfg *Config, log *slog.Logger) (env []string, cleanup func(), err
 		// share measured faster than N runtimes each using every core.
 		env = append(env, "GOMAXPROCS="+strconv.Itoa(max(1, runtime.NumCPU()/cfg.Workers())))
 	}
+	// DATABASE_MAX/MIN_CONNECTIONS are per instance, as the guide means them
+	// ("DATABASE_MAX_CONNECTIONS=50 # Per server"): the workers share them,
+	// or N workers would open N times the connections Postgres was sized for.
+	maxConns, minConns := splitPool(cfg.DatabaseMaxConnections, cfg.DatabaseMinConnections, cfg.Workers())
+	env = append(env, "DATABASE_MAX_CONNECTIONS="+strconv.Itoa(maxConns), "DATABASE_MIN_CONNECTIONS="+strconv.Itoa(minConns))
 	if cfg.RealtimeTokenSecret == "" {
 		b := make([]byte, 32)
 		_, _ = rand.Read(b)
