@@ -187,6 +187,11 @@ func serverEnv(ctx context.Context, tier tiers.Tier, done *cleanup) ([]string, e
 		"CLUSTER_ENABLED="+strconv.FormatBool(s.ClusterEnabled),
 		"CLUSTER_WORKERS="+strconv.Itoa(max(s.ClusterWorkers, 1)),
 	)
+	if _, set := os.LookupEnv("DATABASE_MAX_CONNECTIONS"); !set {
+		// The guide's per-server figure: leaves room under Postgres' default
+		// max_connections (100) for migrate, seed and the stack helper.
+		env = append(env, "DATABASE_MAX_CONNECTIONS=50")
+	}
 	if s.NeedsRedis() {
 		r, err := stack.RedisBase()
 		if err != nil {
