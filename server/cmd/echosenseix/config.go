@@ -16,9 +16,13 @@ import (
 )
 
 // DefaultClusterEnabled is CLUSTER_ENABLED's default: the one place to change
-// it. The scaling guide says true; the lead decides it by measurement (issue
-// 5): one process with GOMAXPROCS=cores against CLUSTER_WORKERS=cores.
-const DefaultClusterEnabled = true
+// it. The scaling guide says true; measured on 2 cores (one process with
+// GOMAXPROCS=2 against CLUSTER_WORKERS=2, same sitting, 3 rounds; README,
+// "Cluster mode"), the cluster tied at 256 connections with a 1.6-1.9x p99
+// and served 5-7 % fewer requests at 5,000, so the default is false. Turn it
+// on past ~10,000 connections per server (the open-file limit of one
+// process) or for fault isolation.
+const DefaultClusterEnabled = false
 
 // Config is every setting of echosenseix, read from environment variables
 // named as in the scaling guide. Each field's tags are its documentation:
