@@ -93,6 +93,9 @@ func TestGuideAbLine(t *testing.T) {
 		t.Skip("runs ab")
 	}
 	if _, err := exec.LookPath("ab"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("ab (apache2-utils) not installed under CI=true: .ci/run installs it")
+		}
 		t.Skip("ab (apache2-utils) not installed")
 	}
 	base := server(t)
