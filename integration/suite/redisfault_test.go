@@ -158,20 +158,35 @@ func TestRedisOutage(t *testing.T) {
 }
 
 // recoveryCheck answers "" when everything works again, else what does not.
+// A step slower than a second is logged: a round that passes late (the
+// bound is checked between rounds) then says where its time went.
 func recoveryCheck(t *testing.T, a, b *harness.Instance, ca, cb *harness.Client, agentID, name string) string {
 	t.Helper()
+	start := time.Now()
+	defer func() {
+		if d := time.Since(start); d > time.Second {
+			t.Logf("%s: recovery check took %v", name, d.Round(time.Millisecond))
+		}
+	}()
+	slow := func(what string, r *harness.Response) {
+		if r != nil && r.Latency > time.Second {
+			t.Logf("%s: %s took %v", name, what, r.Latency.Round(time.Millisecond))
+		}
+	}
 	for _, i := range []*harness.Instance{a, b} {
 		if code, status := readiness(i); code != 200 || status != "ready" {
 			return fmt.Sprintf("%s /health/ready = %d %q", i.Name, code, status)
 		}
 	}
 	r, err := ca.Do("PATCH", agentURL(a, agentID), map[string]string{"name": name})
+	slow("PATCH on A", r)
 	if err != nil || r.Status != 200 {
 		return fmt.Sprintf("PATCH on A: %v %v", r, err)
 	}
 	patched := time.Now()
 	for {
 		r, err := cb.Do("GET", agentURL(b, agentID), nil)
+		slow("GET on B", r)
 		if err != nil || r.Status != 200 {
 			return fmt.Sprintf("GET on B: %v %v", r, err)
 		}
@@ -188,6 +203,7 @@ func recoveryCheck(t *testing.T, a, b *harness.Instance, ca, cb *harness.Client,
 		i *harness.Instance
 	}{{ca, a}, {cb, b}} {
 		r, err := tg.c.Do("POST", tg.i.URL+"/api/documents", map[string]string{"title": "t", "content": "after the outage"})
+		slow("POST /api/documents on "+tg.i.Name, r)
 		if err != nil || r.Status != 202 {
 			return fmt.Sprintf("POST /api/documents on %s: %v %v", tg.i.Name, r, err)
 		}

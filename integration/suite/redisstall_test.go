@@ -1,7 +1,10 @@
 package suite_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,19 +17,24 @@ import (
 // reply timeout (500 ms by default) plus the Postgres read, with margin.
 const stallReadBound = 1500 * time.Millisecond
 
-// stallRecoveryMax bounds recovery after a hung (SIGSTOPped) Redis resumes.
-// Alone it takes 0.1-0.6 s; inside the whole suite on 2 cores a readiness
-// check stayed "degraded" past 5 s in several runs (cause not diagnosed: see
-// the closing note), so the bound is 10 s, against the 5 s that
-// redisRecoveryMax keeps for a Redis that is stopped and restarted.
-const stallRecoveryMax = 10 * time.Second
-
 // TestRedisStall: Redis frozen with SIGSTOP for 2 s (it accepts
 // connections and answers nothing: a hung server or a partition, the case
 // that needs timeouts rather than a refused connection) under a read load
 // on two instances. Cached reads never fail and each finishes within 1.5 s
 // (no pile-up behind the hung Redis); /health/ready stays 200; after
-// SIGCONT everything recovers within 5 s.
+// SIGCONT everything recovers within 5 s (redisRecoveryMax).
+//
+// Its failures past 5 s under CPU pressure (3 runs in 25 beside two
+// busy loops) were one instance whose cache breaker never half-opened
+// again: redis.Cache.Get asked the breaker before its client-side lookup,
+// so the one half-open probe could go to a Get answered from process
+// memory, which never reports back; the breaker then refused every call
+// for good: readiness "degraded", failing ["cache"], cache counters
+// frozen, while Redis and the other instance were fine. A longer bound
+// (10 s, b9039fb) cannot help that; the fix is in Cache.Get. While not
+// recovered, each poll logs the readiness bodies and, once a second, the
+// cache and queue checks of /health and the cache counters, so that a
+// failure explains itself.
 func TestRedisStall(t *testing.T) {
 	d := deploy(t, 2, 1, 1, 1, map[string]string{"CACHE_PROVIDER": "redis", "QUEUE_PROVIDER": "redis", "SESSION_STORE": "memory"})
 	a, b := d.Insts[0], d.Insts[1]
@@ -94,13 +102,19 @@ func TestRedisStall(t *testing.T) {
 	resumed = true
 	up := time.Now()
 	var last string
+	var detailed time.Time
 	for round := 0; ; round++ {
-		if time.Since(up) > stallRecoveryMax {
-			t.Fatalf("not recovered %v after Redis resumed; last check: %s", stallRecoveryMax, last)
+		if time.Since(up) > redisRecoveryMax {
+			t.Fatalf("not recovered %v after Redis resumed; last check: %s; %s", redisRecoveryMax, last, healthDiag(true, a, b))
 		}
 		if last = recoveryCheck(t, a, b, ca, cb, agent.ID, fmt.Sprintf("After stall %d", round)); last == "" {
 			break
 		}
+		full := time.Since(detailed) >= time.Second
+		if full {
+			detailed = time.Now()
+		}
+		t.Logf("+%v not recovered: %s; %s", time.Since(up).Round(time.Millisecond), last, healthDiag(full, a, b))
 		time.Sleep(50 * time.Millisecond)
 	}
 	recovered := time.Since(up)
@@ -118,4 +132,39 @@ func TestRedisStall(t *testing.T) {
 	if m := stalled.max(); m > stallReadBound {
 		t.Errorf("slowest read while Redis hung = %v; want <= %v", m, stallReadBound)
 	}
+}
+
+// healthDiag answers each instance's /health/ready body for the logs of a
+// slow recovery; with full, also the cache and queue checks of /health
+// (their error messages) and the Redis cache counters of /metrics (counters
+// that stop moving while Redis answers point at a breaker refusing calls).
+func healthDiag(full bool, insts ...*harness.Instance) string {
+	var b strings.Builder
+	for _, i := range insts {
+		c := harness.NewClient()
+		fmt.Fprintf(&b, "%s:", i.Name)
+		if r, err := c.Do("GET", i.URL+"/health/ready", nil); err != nil {
+			fmt.Fprintf(&b, " ready: %v", err)
+		} else {
+			fmt.Fprintf(&b, " ready %d %s", r.Status, bytes.TrimSpace(r.Body))
+		}
+		if full {
+			if r, err := c.Do("GET", i.URL+"/health", nil); err != nil {
+				fmt.Fprintf(&b, " health: %v", err)
+			} else {
+				var h struct{ Checks map[string]json.RawMessage }
+				_ = r.JSON(&h)
+				fmt.Fprintf(&b, " health cache=%s queue=%s", h.Checks["cache"], h.Checks["queue"])
+			}
+			if r, err := c.Do("GET", i.URL+"/metrics", nil); err == nil && r.Status == 200 {
+				fmt.Fprintf(&b, " cache local entries=%v hits local=%v remote=%v misses=%v",
+					harness.Metric(r.Body, "echosenseix_redis_cache_local_entries"),
+					harness.Metric(r.Body, "echosenseix_redis_cache_hits_total", `source="local"`),
+					harness.Metric(r.Body, "echosenseix_redis_cache_hits_total", `source="remote"`),
+					harness.Metric(r.Body, "echosenseix_redis_cache_misses_total"))
+			}
+		}
+		b.WriteString("; ")
+	}
+	return b.String()
 }

@@ -3,6 +3,10 @@
 //
 //   k6 run -e TIER=smoke -e BASE_URL=http://127.0.0.1:5000 -e SEED=seed.json loadtests/k6/loadtest.js
 //
+// WS_URL overrides the socket URL: a tier with "realtimePort": true expects
+// the server's dedicated listener, e.g. -e WS_URL=ws://127.0.0.1:5701/ws/realtime-sync
+// for a server started with REALTIME_PORT=5701.
+//
 // SEED is the output of `echosenseix seed --orgs N --users U --agents A`.
 // One tier user is two k6 VUs here: a "users" VU that logs in once and loads
 // the dashboard page every think time, and a "realtime" VU that holds the
@@ -23,7 +27,7 @@ export const KNOWN_TIERS = ['smoke', '1k', '10k', '100k'];
 const tiersFile = JSON.parse(open('../tiers/tiers.json'));
 const TIER = __ENV.TIER || 'smoke';
 const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:5000').replace(/\/$/, '');
-const WS_URL = BASE_URL.replace(/^http/, 'ws') + '/ws/realtime-sync';
+const WS_URL = __ENV.WS_URL || BASE_URL.replace(/^http/, 'ws') + '/ws/realtime-sync';
 const seed = JSON.parse(open(__ENV.SEED || 'seed.json'));
 
 const tierNames = Object.keys(tiersFile.tiers).sort();

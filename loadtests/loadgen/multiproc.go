@@ -14,10 +14,12 @@ import (
 	"time"
 )
 
-// DefaultMaxConnsPerProcess keeps each generator process well under the
-// open-file limit of 20,000 (a loopback connection costs one descriptor on
-// each side; the server side may share the limit on one machine).
-const DefaultMaxConnsPerProcess = 9000
+// DefaultMaxConnsPerProcess keeps each generator process under the
+// open-file limit of 20,000 per process with room to spare (6,000
+// descriptors for sockets being replaced, pipes and files). Each process
+// dials from its own source address, so its connections also fit one
+// address's ephemeral port range (28,232 ports) towards one server port.
+const DefaultMaxConnsPerProcess = 14000
 
 // DefaultSourceAddrs are the loopback source addresses worker processes
 // dial from, so each gets its own ephemeral port range.
@@ -27,7 +29,7 @@ var DefaultSourceAddrs = []string{"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.
 // RunConfig is a whole tier run over one or several generator processes.
 type RunConfig struct {
 	TierConfig
-	// MaxConnsPerProcess (default 9,000) decides the process count with the
+	// MaxConnsPerProcess (default 14,000) decides the process count with the
 	// tier's own minimum; Processes > 0 forces it.
 	MaxConnsPerProcess int
 	Processes          int

@@ -76,6 +76,11 @@ type Server struct {
 	CacheProvider  string `json:"cacheProvider"`
 	QueueProvider  string `json:"queueProvider"`
 	SessionStore   string `json:"sessionStore"`
+	// RealtimePort serves the sockets from the dedicated event-driven
+	// listener (REALTIME_PORT, about 9 KB per idle socket, no goroutine per
+	// socket) instead of hijacked HTTP connections on PORT (18-25 KB): the
+	// 100k-socket mode. The generator dials ws://host:REALTIME_PORT.
+	RealtimePort bool `json:"realtimePort,omitempty"`
 }
 
 // NeedsRedis reports whether any provider of s is Redis.

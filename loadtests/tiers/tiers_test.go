@@ -70,11 +70,11 @@ func TestRatesAndProcesses(t *testing.T) {
 	if got, want := tr.RequestsPerSecond(), 100000.0*4/30+100; got < want-1 || got > want+1 {
 		t.Errorf("100k rps = %v; want %v", got, want)
 	}
-	if got := tr.Processes(9000); got < 12 {
-		t.Errorf("100k processes = %d; want >= 12 (<= 9,000 connections each)", got)
+	if got := tr.Processes(14000); got < 8 {
+		t.Errorf("100k processes = %d; want >= 8 (<= 14,000 connections each)", got)
 	}
-	if got := tr.Connections() / tr.Processes(9000); got > 9000 {
-		t.Errorf("100k connections per process = %d; want <= 9000", got)
+	if got := tr.Connections() / tr.Processes(14000); got > 14000 {
+		t.Errorf("100k connections per process = %d; want <= 14000", got)
 	}
 }
 

@@ -1,6 +1,7 @@
 package wsclient
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -47,7 +48,7 @@ func (e *HandshakeError) Error() string {
 // safe from several.
 type Conn struct {
 	nc  net.Conn
-	r   io.Reader // the handshake's leftover buffer first, then nc
+	r   io.Reader // buffered: the handshake's leftover bytes first, then nc
 	buf []byte    // payload buffer, reused between reads
 	hdr [ws.MaxHeaderSize - 2]byte
 	wmu sync.Mutex
@@ -75,11 +76,14 @@ func DialWith(ctx context.Context, url string, hdr http.Header, netDial func(ctx
 		}
 		return nil, fmt.Errorf("cannot dial websocket %s: %w", url, err)
 	}
-	c := &Conn{nc: nc, r: nc}
+	// A small read buffer: a header and its payload usually arrive in one
+	// segment, so one read system call per message instead of two or three
+	// (a load generator reads ~100,000 messages/s at the 100k tier).
+	var r io.Reader = nc
 	if br != nil {
-		c.r = io.MultiReader(br, nc)
+		r = io.MultiReader(br, nc)
 	}
-	return c, nil
+	return &Conn{nc: nc, r: bufio.NewReaderSize(r, ReadBufferSize)}, nil
 }
 
 // NetConn returns the underlying connection (deadlines, raw writes).

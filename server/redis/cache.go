@@ -70,15 +70,19 @@ func NewCache(rc rueidis.Client, cfg Config) *Cache {
 }
 
 // Get answers the value of key, from process memory when it can.
+//
+// Only round trips ask the breaker: a local hit needs no Redis, and a call
+// granted the breaker's half-open probe must record its outcome (a probe
+// answered locally would otherwise never be released).
 func (c *Cache) Get(ctx context.Context, key string) ([]byte, bool, error) {
-	if !c.br.allow() {
-		return nil, false, unavailable("cache unavailable", errBreakerOpen)
-	}
 	dirty := c.guard.dirty(key)
 	if c.local != nil && !dirty {
 		if v, shard, ok := c.local.lookup(key); ok {
 			return c.hitLocal(v, shard)
 		}
+	}
+	if !c.br.allow() {
+		return nil, false, unavailable("cache unavailable", errBreakerOpen)
 	}
 	k := c.prefix + key
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)

@@ -39,7 +39,8 @@ type Config struct {
 	// MaxLocalCacheBytes.
 	LocalCacheBytes int
 	// CacheTTL is the Cache's default TTL and the upper bound of how long a
-	// value is kept in process memory; default 1 h (CACHE_TTL).
+	// value (a session too) is kept in process memory; default 1 h
+	// (CACHE_TTL).
 	CacheTTL time.Duration
 	// DisableLocalCache turns client-side caching off: every Cache.Get is a
 	// round trip (for comparison, or a Redis without RESP3 tracking).

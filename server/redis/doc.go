@@ -1,7 +1,10 @@
 // Package redis holds EchoSenseiX's Redis tier on github.com/redis/rueidis:
 // a Cache with server-assisted client-side caching (hot keys are served from
 // process memory, and a write on any instance evicts every instance's local
-// copy through Redis tracking), a SessionStore with sliding expiry, and a Bus
+// copy through Redis tracking), a SessionStore with sliding expiry whose
+// lookups are served from the same client-side cache (a logout on any
+// instance invalidates every copy; renewals are written at most every
+// tenth of the TTL, so an authenticated request needs no round trip), and a Bus
 // over Redis pub/sub that carries realtime Events between instances.
 //
 // Every key and channel carries Config.Prefix so several deployments (and

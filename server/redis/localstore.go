@@ -9,8 +9,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/echosenseix/echosenseix/server/internal/fasttime"
 	"github.com/redis/rueidis"
+
+	"github.com/echosenseix/echosenseix/server"
+	"github.com/echosenseix/echosenseix/server/internal/fasttime"
 )
 
 // Approximate bookkeeping bytes of one entry (structs, list element, map
@@ -33,7 +35,8 @@ const getCmd = "GET"
 // rueidis talks to it through one connStore per connection (the
 // rueidis.CacheStore contract: single-flight fills, invalidations, a flush
 // of a connection's entries when it breaks); Cache.Get reads it directly
-// (lookup), which is the no-round-trip, no-allocation hit path.
+// (lookup), which is the no-round-trip, no-allocation hit path, and
+// SessionStore.Session reads session keys directly too (lookupEntry).
 //
 // Keys starting with strip (the Cache's key prefix) are indexed without it,
 // so that lookup needs no string concatenation; other keys are indexed as
@@ -116,6 +119,9 @@ type localEntry struct {
 	size   int
 	ch     chan struct{}
 	err    error
+	// session is the SessionStore's decoded copy of val, made by the first
+	// direct hit and dropped with the entry (never modified once stored).
+	session atomic.Pointer[server.Session]
 }
 
 func newLocalCache(maxBytes int, strip string) *localCache {
@@ -152,27 +158,59 @@ func (c *localCache) lookup(ikey string) (rueidis.RedisMessage, uint64, bool) {
 	i := c.shardIndex(ikey)
 	s := &c.shards[i]
 	s.mu.RLock()
+	e := s.live(s.keys[ikey])
+	if e == nil {
+		return rueidis.RedisMessage{}, i, false
+	}
+	return e.val, i, true
+}
+
+// lookupEntry answers the live filled GET entry of the index key ikey (see
+// index), or nil, without allocating. Its val and session are safe to read
+// without a lock (val never changes once filled).
+func (c *localCache) lookupEntry(ikey []byte) *localEntry {
+	s := &c.shards[maphash.Bytes(c.seed, ikey)%localShards]
+	s.mu.RLock()
+	return s.live(s.keys[string(ikey)])
+}
+
+// live answers lk's GET entry when it is filled and not expired, or nil;
+// s.mu is read-locked by the caller and released here.
+func (s *localShard) live(lk *localKey) *localEntry {
 	var ele *list.Element
-	lk := s.keys[ikey]
 	if lk != nil {
 		ele = lk.get
 	}
 	if ele == nil {
 		s.mu.RUnlock()
-		return rueidis.RedisMessage{}, i, false
+		return nil
 	}
 	e := ele.Value.(*localEntry)
 	now := fasttime.UnixMilli()
 	if !e.filled || e.pxat <= now {
 		s.mu.RUnlock()
-		return rueidis.RedisMessage{}, i, false
+		return nil
 	}
-	v := e.val
 	s.mu.RUnlock()
 	if t := lk.touched.Load(); now-t >= touchEvery && lk.touched.CompareAndSwap(t, now) {
 		s.touch(ele)
 	}
-	return v, i, true
+	return e
+}
+
+// forgetNil drops the cached GET reply of the index key ikey when it is a
+// nil (the key was absent), so that lookups of unknown keys do not fill
+// the cache. Redis still tracks the key for this client until it is
+// written or the tracking table evicts it.
+func (c *localCache) forgetNil(ikey []byte) {
+	s := &c.shards[maphash.Bytes(c.seed, ikey)%localShards]
+	s.mu.Lock()
+	if lk := s.keys[string(ikey)]; lk != nil && lk.get != nil {
+		if e := lk.get.Value.(*localEntry); e.filled && e.val.IsNil() {
+			c.remove(s, lk.get)
+		}
+	}
+	s.mu.Unlock()
 }
 
 func (s *localShard) touch(ele *list.Element) {

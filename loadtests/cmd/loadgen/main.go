@@ -63,6 +63,7 @@ func runTier(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	tierName := fs.String("tier", "smoke", "tier: "+strings.Join(tiers.Names(), ", "))
 	tiersFile := fs.String("tiers", "", "tiers JSON file (default: the embedded loadtests/tiers/tiers.json)")
 	baseURL := fs.String("url", "http://127.0.0.1:5000", "server base URL")
+	wsURL := fs.String("ws-url", "", "realtime socket URL (default ws://<url host>/ws/realtime-sync; the server's REALTIME_PORT listener when it has one)")
 	seedPath := fs.String("seed", "seed.json", "seed JSON from `echosenseix seed`")
 	out := fs.String("out", "", "report directory (default loadtests/reports/<tier>-<timestamp>)")
 	pid := fs.Int("server-pid", 0, "server pid: its process tree's CPU time goes in the report")
@@ -88,7 +89,7 @@ func runTier(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "loadgen: tier %s: %d users, %.0f requests/s implied (%d processes), %s\n",
 		tier.Name, tier.Users, tier.RequestsPerSecond(), max(*procs, tier.Processes(*maxConns)), tier.Duration())
 	res, err := loadgen.Run(ctx, loadgen.RunConfig{
-		TierConfig:         loadgen.TierConfig{Tier: tier, BaseURL: *baseURL, Seed: seed, ServerPID: *pid, Progress: stderr},
+		TierConfig:         loadgen.TierConfig{Tier: tier, BaseURL: *baseURL, WSURL: *wsURL, Seed: seed, ServerPID: *pid, Progress: stderr},
 		MaxConnsPerProcess: *maxConns, Processes: *procs,
 	})
 	if err != nil {

@@ -129,6 +129,18 @@ func runTier(ctx context.Context, o options, tier tiers.Tier, stdout, stderr io.
 		}
 	}
 	env = append(env, "PORT="+strconv.Itoa(port))
+	wsURL := ""
+	if tier.Server.RealtimePort {
+		rt, err := loadgen.FreePort()
+		if err != nil {
+			return loadgen.ExitUsage, err
+		}
+		env = append(env, "REALTIME_PORT="+strconv.Itoa(rt))
+		if _, set := os.LookupEnv("REALTIME_NETPOLL_BUFFER"); !set {
+			env = append(env, "REALTIME_NETPOLL_BUFFER=1024")
+		}
+		wsURL = "ws://127.0.0.1:" + strconv.Itoa(rt) + "/ws/realtime-sync"
+	}
 	fmt.Fprintf(stderr, "loadtest: tier %s: migrating and seeding (%d orgs x %d users, %d agents each)\n",
 		tier.Name, tier.Seed.Orgs, tier.Seed.UsersPerOrg, tier.Seed.AgentsPerOrg)
 	seedPath := filepath.Join(dir, "seed.json")
@@ -147,6 +159,9 @@ func runTier(ctx context.Context, o options, tier tiers.Tier, stdout, stderr io.
 	fmt.Fprintf(stderr, "loadtest: server pid %d ready on %s\n", srv.Process.Pid, base)
 	lgArgs := []string{"run", "--tier", tier.Name, "--url", base, "--seed", seedPath, "--out", dir,
 		"--server-pid", strconv.Itoa(srv.Process.Pid)}
+	if wsURL != "" {
+		lgArgs = append(lgArgs, "--ws-url", wsURL)
+	}
 	if o.tiersFile != "" {
 		lgArgs = append(lgArgs, "--tiers", o.tiersFile)
 	}

@@ -434,9 +434,10 @@ func closer(v any) func() error {
 const busReadTimeout = 5 * time.Second
 
 // sessionMemo is httpapi's per-instance session memo: off with a shared
-// (Redis) store, so a logout on one instance ends the session on every
-// instance at once; 1 s with the memory store, where this instance is the
-// only one that can end it.
+// (Redis) store, which keeps its own client-side copy that a logout on any
+// instance invalidates through Redis tracking (a memo here would outlive
+// that invalidation by up to a second); 1 s with the memory store, where
+// this instance is the only one that can end it.
 func sessionMemo(cfg *Config) time.Duration {
 	if cfg.SessionStore == "redis" {
 		return -1
