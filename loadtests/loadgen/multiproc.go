@@ -9,6 +9,8 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -117,7 +119,7 @@ func runWorkers(ctx context.Context, cfg RunConfig, k int) (*Result, error) {
 		if len(cfg.SourceAddrs) > 0 {
 			tc.LocalAddrs = []string{cfg.SourceAddrs[p%len(cfg.SourceAddrs)]}
 		}
-		w, out, err := startWorker(wctx, argv, cfg.WorkerEnv, tc)
+		w, out, err := startWorker(wctx, argv, workerEnv(cfg.WorkerEnv, k), tc)
 		if err != nil {
 			cancel()
 			wg.Wait()
@@ -168,6 +170,23 @@ func startWorker(ctx context.Context, argv, env []string, tc TierConfig) (*worke
 		return nil, nil, fmt.Errorf("cannot start worker %v: %w", argv, err)
 	}
 	return &worker{cmd: cmd}, out, nil
+}
+
+// workerEnv is env plus, unless GOMAXPROCS is set, GOMAXPROCS = CPUs / k
+// (at least 1), as the server does for its cluster workers: k processes
+// each running as many threads as the machine has cores only made more
+// threads compete for the cores (on 2 cores, 8 generators and 8 server
+// workers at GOMAXPROCS=2 kept a run queue of ~28).
+func workerEnv(env []string, k int) []string {
+	if _, set := os.LookupEnv("GOMAXPROCS"); set {
+		return env
+	}
+	for _, e := range env {
+		if strings.HasPrefix(e, "GOMAXPROCS=") {
+			return env
+		}
+	}
+	return append(env[:len(env):len(env)], "GOMAXPROCS="+strconv.Itoa(max(1, runtime.NumCPU()/k)))
 }
 
 // workerMsg is one line a worker writes on stdout.

@@ -233,8 +233,7 @@ func (r *tierRun) user(ctx context.Context, u int) Socket {
 	if !sleepUntil(ctx, startAt) {
 		return nil
 	}
-	local := (u - r.cfg.Process) / r.cfg.Processes
-	s := r.sessions[local%len(r.sessions)]
+	s := r.sessions[r.sessionOf(u)]
 	if !r.login(ctx, s, startAt) {
 		return nil
 	}
@@ -253,6 +252,19 @@ func (r *tierRun) user(ctx context.Context, u int) Socket {
 	}
 	r.col.Users.Add(-1)
 	return sock
+}
+
+// sessionOf is the index in r.sessions of user u's session. Consecutive
+// users of this process share a session (tabs of one account opening over
+// the ramp), so the process's first user of each session, the one that logs
+// in, comes at an even pace over the whole ramp: with u mod sessions every
+// login fell in the first sessions/users of the ramp (all 5,000 of the 100k
+// tier within its first 15 s: 6 cores of argon2 for 15 s on a 2-core
+// machine, then a retry storm).
+func (r *tierRun) sessionOf(u int) int {
+	local := (u - r.cfg.Process) / r.cfg.Processes
+	users := r.share(r.cfg.Tier.Users)
+	return min(local*len(r.sessions)/max(users, 1), len(r.sessions)-1)
 }
 
 // login logs s in once (other users of s wait for it), retrying every 2 s.
@@ -274,7 +286,7 @@ func (r *tierRun) login(ctx context.Context, s *session, intended time.Time) boo
 func (r *tierRun) doLogin(ctx context.Context, s *session, intended time.Time) bool {
 	body, _ := json.Marshal(map[string]string{"email": s.user.Email, "password": s.user.Password})
 	req := BuildRequest(http.MethodPost, r.target, "/api/login", http.Header{"Content-Type": {"application/json"}}, body)
-	for ctx.Err() == nil {
+	for attempt := 0; ctx.Err() == nil; attempt++ {
 		got := make(chan Response, 1)
 		ok := r.logins.submit(ctx, job{req: req, typ: TypeLogin, intended: intended, capture: true,
 			done: func(_ *Shard, resp Response, err error, _ time.Time) {
@@ -299,12 +311,21 @@ func (r *tierRun) doLogin(ctx context.Context, s *session, intended time.Time) b
 			}
 			return true
 		}
-		if !sleepUntil(ctx, time.Now().Add(2*time.Second)) {
+		if !sleepUntil(ctx, time.Now().Add(loginBackoff(attempt))) {
 			return false
 		}
 		intended = time.Now()
 	}
 	return false
+}
+
+// loginBackoff is the wait before login retry attempt+1: 2 s doubling to
+// 30 s, with ±50 % jitter, as a client backs off from a busy server (a
+// fixed 2 s retry from thousands of sessions turned a slow server into a
+// login storm: 200 attempts/s, 87 % of them refused).
+func loginBackoff(attempt int) time.Duration {
+	d := min(2*time.Second<<min(attempt, 4), 30*time.Second)
+	return d/2 + time.Duration(rand.Int64N(int64(d)))
 }
 
 // loginConns is the size of a process's login pool beside pageConns page

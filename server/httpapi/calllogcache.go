@@ -14,8 +14,10 @@ import (
 const DefaultCallLogsTTL = time.Second
 
 // callLogPages keeps the encoded first page of GET /api/call-logs (no
-// cursor, page 1) per organization, agent filter and limit, for a short TTL:
-// the dashboard's most frequent database read becomes a map lookup.
+// cursor, page 1) per organization, agent filter and limit, for a short TTL,
+// for limits other than the default: the default-size first page (the
+// dashboard's) goes through the shared Cache under callLogsKey instead,
+// invalidated cluster-wide when a call lands (handleCallLogs).
 //
 // Consistency: a call stored through this instance bumps its organization's
 // generation before the webhook answers, so every later read here sees it

@@ -13,6 +13,10 @@ import (
 // for the whole organization).
 func analyticsKey(org, agentID string) string { return "analytics:" + org + ":" + agentID }
 
+// callLogsKey is the cache key of an organization's first call-log page at
+// the default page size (agentID "" for the whole organization).
+func callLogsKey(org, agentID string) string { return "calllogs:" + org + ":" + agentID }
+
 var errCallLogNotFound = server.Errorf(server.ENOTFOUND, "call log not found")
 
 // handleCallLogs: GET /api/call-logs?agentId=&limit=&cursor=&page=.
@@ -48,9 +52,16 @@ func (s *Server) handleCallLogs(ctx context.Context, c *app.RequestContext, id i
 		return jsonAPI.Marshal(page)
 	}
 	var b []byte
-	if q.Cursor == "" && q.Page == 1 { // the first page: the dashboard's view, kept briefly
+	switch {
+	case q.Cursor == "" && q.Page == 1 && q.Limit == server.DefaultCallLogPageSize:
+		// The dashboard's view: in the shared cache like analytics, so an
+		// organization's page is loaded once per change for the whole
+		// cluster (a per-process copy cost one load per worker per second
+		// and exhausted the pool at 1,000 organizations on 8 workers).
+		b, err = s.rt.Get(ctx, callLogsKey(id.OrgID, q.AgentID), s.cfg.AnalyticsTTL, load)
+	case q.Cursor == "" && q.Page == 1: // other first pages: kept briefly here
 		b, err = s.pages.get(ctx, id.OrgID, pageKey(id.OrgID, q.AgentID, q.Limit), load)
-	} else {
+	default:
 		b, err = load(ctx)
 	}
 	if err != nil {

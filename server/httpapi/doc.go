@@ -19,7 +19,7 @@
 //	GET    /api/agents/:id              cached JSON bytes
 //	PATCH  /api/agents/:id              partial update
 //	DELETE /api/agents/:id              -> 204
-//	GET    /api/call-logs               ?agentId=&limit=&cursor= (or page=)
+//	GET    /api/call-logs               ?agentId=&limit=&cursor= (or page=); the first page at the default limit cached like analytics
 //	GET    /api/call-logs/:id
 //	GET    /api/analytics/organization  ?agentId= (cached AnalyticsTTL)
 //	POST   /api/webhooks/elevenlabs/post-call   signed post-call webhook

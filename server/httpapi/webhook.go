@@ -291,7 +291,8 @@ const PublishTimeout = 2 * time.Second
 // never returned.
 func (s *Server) callLanded(ctx context.Context, l *server.CallLog, id string) {
 	s.pages.bump(l.OrganizationID)
-	s.invalidate(ctx, analyticsKey(l.OrganizationID, ""), analyticsKey(l.OrganizationID, l.AgentID))
+	s.invalidate(ctx, analyticsKey(l.OrganizationID, ""), analyticsKey(l.OrganizationID, l.AgentID),
+		callLogsKey(l.OrganizationID, ""), callLogsKey(l.OrganizationID, l.AgentID))
 	data, err := jsonAPI.Marshal(callCompletedData{CallLogID: id, AgentID: l.AgentID, ConversationID: l.ConversationID,
 		Duration: l.Duration, Cost: l.Cost, Status: l.Status})
 	if err == nil {

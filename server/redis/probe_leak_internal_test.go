@@ -26,7 +26,7 @@ func TestProbeLeakOnLocalHit(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(1100 * time.Millisecond) // past the read-your-writes window
-	c.Get(ctx, "k")                      // fills the local copy
+	c.Get(ctx, "k")                     // fills the local copy
 	if _, ok, _ := c.Get(ctx, "k"); !ok {
 		t.Fatal("no hit")
 	}
