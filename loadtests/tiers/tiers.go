@@ -35,7 +35,8 @@ type Tier struct {
 	// ThinkSeconds.
 	Users int `json:"users"`
 	// Sessions is how many logins the users share (login is argon2: slow by
-	// design); user i uses session i mod Sessions, like tabs of one account.
+	// design), like tabs of one account; consecutive users share a session,
+	// so logins come at an even pace over the ramp.
 	Sessions int `json:"sessions"`
 	// RampSeconds spreads logins and first page loads; HoldSeconds follows
 	// at full load.
