@@ -247,6 +247,12 @@ func (m *macro) setupOurs(ctx context.Context) {
 		if r := m.startOurs(ctx, "ours-redis", bin, env); r != nil {
 			m.addAuthed(r, "ours-redis", sd, false)
 		}
+		// Sessions in Redis too: every authenticated request looks its
+		// session up (served from the client-side cache).
+		env = append(env[:len(env):len(env)], "SESSION_STORE=redis")
+		if r := m.startOurs(ctx, "ours-redis-sessions", bin, env); r != nil {
+			m.addAuthed(r, "ours-redis-sessions", sd, false)
+		}
 	}
 }
 
