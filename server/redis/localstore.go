@@ -152,6 +152,12 @@ func (c *localCache) shardIndex(ikey string) uint64 {
 	return maphash.String(c.seed, ikey) % localShards
 }
 
+// shardOf is the shard of the index key ikey given as bytes (the same one
+// shardIndex picks for it as a string).
+func (c *localCache) shardOf(ikey []byte) *localShard {
+	return &c.shards[maphash.Bytes(c.seed, ikey)%localShards]
+}
+
 // lookup answers the live cached GET reply of the Redis key strip+ikey,
 // without allocating, and the index of its shard.
 func (c *localCache) lookup(ikey string) (rueidis.RedisMessage, uint64, bool) {
@@ -169,7 +175,7 @@ func (c *localCache) lookup(ikey string) (rueidis.RedisMessage, uint64, bool) {
 // index), or nil, without allocating. Its val and session are safe to read
 // without a lock (val never changes once filled).
 func (c *localCache) lookupEntry(ikey []byte) *localEntry {
-	s := &c.shards[maphash.Bytes(c.seed, ikey)%localShards]
+	s := c.shardOf(ikey)
 	s.mu.RLock()
 	return s.live(s.keys[string(ikey)])
 }
@@ -203,7 +209,7 @@ func (s *localShard) live(lk *localKey) *localEntry {
 // the cache. Redis still tracks the key for this client until it is
 // written or the tracking table evicts it.
 func (c *localCache) forgetNil(ikey []byte) {
-	s := &c.shards[maphash.Bytes(c.seed, ikey)%localShards]
+	s := c.shardOf(ikey)
 	s.mu.Lock()
 	if lk := s.keys[string(ikey)]; lk != nil && lk.get != nil {
 		if e := lk.get.Value.(*localEntry); e.filled && e.val.IsNil() {

@@ -25,8 +25,8 @@ func TestProbeLeakOnLocalHit(t *testing.T) {
 	if err := c.Set(ctx, "k", []byte("v"), time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1100 * time.Millisecond) // past the read-your-writes window
-	c.Get(ctx, "k")                     // fills the local copy
+	waitGuard(t, &c.guard, "k") // past the read-your-writes window
+	c.Get(ctx, "k")             // fills the local copy
 	if _, ok, _ := c.Get(ctx, "k"); !ok {
 		t.Fatal("no hit")
 	}

@@ -68,7 +68,7 @@ func TestSessionLocalHitNeedsNoRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.br.openUntil.Store(0); _ = st.DeleteSession(context.Background(), s.ID) })
-	time.Sleep(1100 * time.Millisecond) // past the write window
+	waitGuard(t, &st.guard, s.ID) // past the write window
 	if _, err := st.Session(ctx, s.ID); err != nil {
 		t.Fatal(err)
 	}
