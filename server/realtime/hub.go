@@ -108,10 +108,16 @@ func (h *Hub) onEvent(ev server.Event) {
 }
 
 // join adds c to its organization, creating the organization (and its
-// fan-out goroutine) on first use.
-func (h *Hub) join(c *conn, orgID string) {
+// fan-out goroutine) on first use. It answers false, and adds nothing, once
+// Shutdown has begun: closing is published under h.mu, so a join either
+// added its goroutine to h.wg before Shutdown waits on it or sees closing.
+func (h *Hub) join(c *conn, orgID string) bool {
 	c.slot = uint8(h.nextSlot.Add(1) % heartbeatSlices)
 	h.mu.Lock()
+	if h.closing.Load() {
+		h.mu.Unlock()
+		return false
+	}
 	o := h.orgs[orgID]
 	if o == nil {
 		o = newOrg(h, orgID)
@@ -123,6 +129,7 @@ func (h *Hub) join(c *conn, orgID string) {
 	h.mu.Unlock()
 	h.count.Add(1)
 	h.metrics.open.Inc()
+	return true
 }
 
 // leave removes c from its organization, retiring an emptied one.

@@ -298,3 +298,19 @@ func TestHeartbeatDropsSilentClients(t *testing.T) {
 		}
 	})
 }
+
+// TestJoinAfterShutdown: once Shutdown has begun, join adds nothing (no
+// organization goroutine that Shutdown's wait would miss, no count); the
+// race detector caught a hijacked connection joining while Shutdown waited.
+func TestJoinAfterShutdown(t *testing.T) {
+	h := NewHub(Config{PingInterval: time.Hour}, nil, nil, nil)
+	if err := h.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if h.join(&conn{hub: h}, "org1") {
+		t.Fatal("join after Shutdown = true; want false")
+	}
+	if n, orgs := h.Count(), len(h.orgs); n != 0 || orgs != 0 {
+		t.Fatalf("after a refused join: %d connections, %d organizations; want 0, 0", n, orgs)
+	}
+}

@@ -154,7 +154,9 @@ func (h *Hub) upgrade(ctx context.Context, st *epState, nc netpoll.Connection, a
 	resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
 		acceptKey(key) + "\r\n\r\n"
 	st.timer.Stop()
-	h.join(c, orgID)
+	if !h.join(c, orgID) {
+		return nil, refuse(nc, http.StatusServiceUnavailable, "server shutting down")
+	}
 	st.c.Store(c)
 	if err := c.write([]byte(resp), connectedMessage(orgID, userID)); err != nil {
 		c.drop(ws.StatusGoingAway, "", ReasonWrite, false)

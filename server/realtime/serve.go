@@ -43,7 +43,11 @@ func (h *Hub) ServeWS(ctx context.Context, c *app.RequestContext, orgID, userID 
 func (h *Hub) serveConn(nc network.Conn, orgID, userID string) {
 	c := newConn(h, nc, userID)
 	c.lastSeen.Store(h.now())
-	h.join(c, orgID)
+	if !h.join(c, orgID) {
+		c.drop(ws.StatusGoingAway, "server shutting down", ReasonShutdown, true)
+		c.release()
+		return
+	}
 	defer h.leave(c)
 	defer c.release()
 	if h.closing.Load() {

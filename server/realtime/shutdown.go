@@ -12,8 +12,10 @@ import (
 // running syncs, closes every socket with 1001 (going away) so clients
 // reconnect elsewhere, and waits for the connections to end or ctx.
 func (h *Hub) Shutdown(ctx context.Context) error {
-	h.syncMu.Lock()
+	h.syncMu.Lock() // startSync and join check closing under these locks
+	h.mu.Lock()
 	h.closing.Store(true)
+	h.mu.Unlock()
 	h.syncMu.Unlock()
 	if h.unsub != nil {
 		h.unsub()
