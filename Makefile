@@ -12,11 +12,12 @@ help: ## List every target with what it does
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z0-9_.-]+:.*## /{printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: build
-build: ## Build bin/echosenseix, bin/loadgen and bin/wsload
+build: ## Build bin/echosenseix, bin/loadgen, bin/wsload and bin/tune
 	@mkdir -p bin
 	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o bin/echosenseix ./server/cmd/echosenseix
 	$(GO) build -trimpath -o bin/loadgen ./loadtests/cmd/loadgen
 	$(GO) build -trimpath -o bin/wsload ./loadtests/cmd/wsload
+	$(GO) build -trimpath -o bin/tune ./tuning/cmd/tune
 
 .PHONY: run
 run: build ## Run the server on PORT (default 5000); in-memory unless DATABASE_URL is set
@@ -66,6 +67,24 @@ loadtest-connections: build ## Realtime proof: 100k WebSockets held 5 min, 1 eve
 .PHONY: loadtest-connections-http
 loadtest-connections-http: build ## Cluster proof: 60k keep-alive HTTP connections on CLUSTER_WORKERS=8, a request every 10 s each
 	loadtests/run-connections.sh http
+
+# Host tuning (tuning/README.md). ROLE is app, postgres, redis or lb; ONLY one part; DEST the root.
+ROLE ?= app
+ONLY ?=
+DEST ?= /
+TUNE_ONLY = $(if $(ONLY),--only $(ONLY))
+.PHONY: tune-plan tune-check tune-apply tune-revert
+tune-plan: build ## Print the files a tuning profile writes: make tune-plan TIER=10k ROLE=app
+	./bin/tune plan --tier $(TIER) --role $(ROLE) $(TUNE_ONLY)
+
+tune-check: build ## Check this host against a profile: make tune-check TIER=10k ROLE=app (exit 1 when off)
+	./bin/tune check --tier $(TIER) --role $(ROLE) $(TUNE_ONLY)
+
+tune-apply: build ## Apply a profile (root; backups kept): make tune-apply TIER=10k ROLE=app [ONLY=net] [DEST=/]
+	./bin/tune apply --tier $(TIER) --role $(ROLE) $(TUNE_ONLY) --dest $(DEST)
+
+tune-revert: build ## Restore exactly what tune-apply replaced: make tune-revert [DEST=/]
+	./bin/tune revert --dest $(DEST)
 
 .PHONY: tidy
 tidy: ## go mod tidy
