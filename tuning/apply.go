@@ -44,7 +44,7 @@ func Apply(ctx context.Context, pl Plan, sys System, o ApplyOptions) error {
 	a := &applier{ApplyOptions: o, sys: sys}
 	b, _, err := loadBackup(o.Dest)
 	if err != nil {
-		return err
+		return a.rootNote(err)
 	}
 	a.backup = b
 	kept := map[string]bool{}
@@ -72,10 +72,7 @@ func withKept(pl Plan, kept map[string]bool) Plan {
 	out := pl
 	out.Items = nil
 	for _, it := range pl.Items {
-		if kept[it.ID()] && it.Kind == KindSysctl {
-			it.Leave = true
-			it.Reason += "; the live value already holds it, so it is left as it is"
-		}
+		it.Kept = kept[it.ID()] && it.Kind == KindSysctl
 		out.Items = append(out.Items, it)
 	}
 	return out

@@ -17,6 +17,8 @@ var ErrUnknownPart = errors.New("unknown part")
 type Item struct {
 	Setting
 	Want string `json:"want"`
+	// Kept: apply found the live value already holding Want and left it.
+	Kept bool `json:"-"`
 }
 
 // Plan is a profile resolved for one host: the items it wants and the

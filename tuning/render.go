@@ -74,6 +74,10 @@ func renderSysctl(its []Item) string {
 			fmt.Fprintf(&b, "# %s is not set here: it stays at the kernel default %s\n", it.Key, it.Want)
 			continue
 		}
+		if it.Kept {
+			fmt.Fprintf(&b, "# %s = %s: not set here, the live value already holds it (apply never undoes a value beyond the profile)\n", it.Key, it.Want)
+			continue
+		}
 		fmt.Fprintf(&b, "%s = %s\n", it.Key, it.Want)
 	}
 	return b.String()
