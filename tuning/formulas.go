@@ -53,7 +53,7 @@ type formula func(d derived) string
 // formulas maps the formula text of the profile files to its computation,
 // so the text the README shows is the one that runs.
 var formulas = map[string]formula{
-	"instances*workers*(DATABASE_MAX_CONNECTIONS/workers)+headroom": func(d derived) string { return strconv.Itoa(d.maxConnections) },
+	maxConnectionsFormula: func(d derived) string { return strconv.Itoa(d.maxConnections) },
 	"RAM/4":   func(d derived) string { return formatKB(d.sharedKB) },
 	"RAM*3/4": func(d derived) string { return formatKB(d.ramKB * 3 / 4) },
 	"RAM/2":   func(d derived) string { return formatKB(d.ramKB / 2) },

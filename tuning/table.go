@@ -23,7 +23,7 @@ func Table() (string, error) {
 		for i, s := range profiles["10k"].Settings {
 			cells := []string{cell(s)}
 			for _, t := range Tiers {
-				cells = append(cells, value(profiles[t].Settings[i]))
+				cells = append(cells, value(profiles[t], profiles[t].Settings[i]))
 			}
 			cells = append(cells, esc(s.Reason), esc(s.Source))
 			b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
@@ -47,7 +47,16 @@ func cell(s Setting) string {
 	return c
 }
 
-func value(s Setting) string {
+// maxConnectionsFormula depends on the profile's pools alone: the table
+// shows its figure for one instance.
+const maxConnectionsFormula = "instances*workers*(DATABASE_MAX_CONNECTIONS/workers)+headroom"
+
+func value(p Profile, s Setting) string {
+	if s.Formula == maxConnectionsFormula && p.Pools != nil {
+		pp := *p.Pools
+		return fmt.Sprintf("`%d` (%d x %d x %d/%d + %d)", MaxConnections(pp, Host{}), pp.Instances, pp.Workers,
+			pp.DatabaseMaxConnections, pp.Workers, pp.Headroom)
+	}
 	if s.Formula != "" {
 		return "`" + esc(s.Formula) + "`"
 	}
