@@ -26,6 +26,7 @@ type applier struct {
 	sys        System
 	backup     Backup
 	incomplete bool
+	noted      map[string]bool // kinds whose file-only note was printed
 }
 
 func (a *applier) say(format string, args ...any) {
@@ -41,7 +42,7 @@ func (a *applier) say(format string, args ...any) {
 // that already holds the plan is left as it is (apply never lowers a
 // higher limit), and its line in the sysctl file is commented out.
 func Apply(ctx context.Context, pl Plan, sys System, o ApplyOptions) error {
-	a := &applier{ApplyOptions: o, sys: sys}
+	a := &applier{ApplyOptions: o, sys: sys, noted: map[string]bool{}}
 	b, _, err := loadBackup(o.Dest)
 	if err != nil {
 		return a.rootNote(err)
@@ -79,8 +80,16 @@ func withKept(pl Plan, kept map[string]bool) Plan {
 }
 
 func (a *applier) applyLive(ctx context.Context, it Item, kept map[string]bool) error {
-	if it.Kind == KindNginx || it.Kind == KindHAProxy || it.Kind == KindLimits {
-		return nil // files only: the service reads them at its next start
+	switch it.Kind {
+	case KindLimits:
+		fmt.Fprintf(a.Out, "note %s: written to the files only; run systemctl daemon-reload and restart %s to apply it\n", it.ID(), it.Service)
+		return nil
+	case KindNginx, KindHAProxy:
+		if !a.noted[it.Kind] {
+			a.noted[it.Kind] = true
+			fmt.Fprintf(a.Out, "note %s settings: written as a snippet only; merge it into the %s config and reload\n", it.Kind, it.Kind)
+		}
+		return nil
 	}
 	live, err := a.sys.Read(ctx, it)
 	if errors.Is(err, ErrNotHere) {

@@ -54,9 +54,9 @@ type formula func(d derived) string
 // so the text the README shows is the one that runs.
 var formulas = map[string]formula{
 	maxConnectionsFormula: func(d derived) string { return strconv.Itoa(d.maxConnections) },
-	"RAM/4":   func(d derived) string { return formatKB(d.sharedKB) },
-	"RAM*3/4": func(d derived) string { return formatKB(d.ramKB * 3 / 4) },
-	"RAM/2":   func(d derived) string { return formatKB(d.ramKB / 2) },
+	"RAM/4":               func(d derived) string { return formatKB(d.sharedKB) },
+	"RAM*3/4":             func(d derived) string { return formatKB(d.ramKB * 3 / 4) },
+	"RAM/2":               func(d derived) string { return formatKB(d.ramKB / 2) },
 	"RAM/16, at most 8GB": func(d derived) string {
 		return formatKB(min(d.ramKB/16, 8<<20))
 	},

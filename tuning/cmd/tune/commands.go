@@ -25,7 +25,7 @@ func cmdPlan(args []string, getenv func(string) string, stdout io.Writer) error 
 		return err
 	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# plan %s for %s instances=%d redis-use=%s\n", pl.Profile.Name(), describe(pl.Host), pl.Host.Instances, pl.Host.RedisUse)
+	fmt.Fprintf(&b, "# plan %s for %s redis-use=%s\n", pl.Profile.Name(), describe(pl.Host), pl.Host.RedisUse)
 	for _, f := range pl.Files {
 		fmt.Fprintf(&b, "\n# ==> /%s\n%s", f.Path, f.Content)
 	}
@@ -145,12 +145,15 @@ func cmdRevert(ctx context.Context, args []string, getenv func(string) string, s
 	if fs.NArg() > 0 {
 		return bad("revert: unexpected argument %q", fs.Arg(0))
 	}
-	sys, closeAll, err := connectForRevert(ctx, dest, getenv)
+	sys, closeAll, err := connectForRevert(ctx, getenv)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
 	err = tuning.Revert(ctx, dest, sys, stdout)
+	if errors.Is(err, os.ErrPermission) && !isRoot() {
+		return fmt.Errorf("needs root: %w", err)
+	}
 	if errors.Is(err, tuning.ErrNothingToRevert) {
 		fmt.Fprintf(stdout, "nothing to revert under %s\n", dest)
 		return nil

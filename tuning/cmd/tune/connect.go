@@ -22,8 +22,9 @@ func connect(ctx context.Context, pl tuning.Plan, getenv func(string) string, re
 	return open(ctx, getenv, needPG, needRedis, required)
 }
 
-// connectForRevert opens what the backup under dest needs, when set.
-func connectForRevert(ctx context.Context, dest string, getenv func(string) string) (tuning.System, func(), error) {
+// connectForRevert opens Postgres and Redis when their URLs are set (the
+// backup says whether it needs them).
+func connectForRevert(ctx context.Context, getenv func(string) string) (tuning.System, func(), error) {
 	return open(ctx, getenv, getenv("DATABASE_URL") != "", getenv("REDIS_URL") != "", false)
 }
 

@@ -89,5 +89,9 @@ func onlyFlag(fs *flag.FlagSet, p *string) {
 }
 
 func describe(h tuning.Host) string {
-	return fmt.Sprintf("ram=%dMiB cpus=%d storage=%s", h.RAM>>20, h.CPUs, h.Storage)
+	instances := "profile's"
+	if h.Instances > 0 {
+		instances = strconv.Itoa(h.Instances)
+	}
+	return fmt.Sprintf("ram=%dMiB cpus=%d storage=%s instances=%s", h.RAM>>20, h.CPUs, h.Storage, instances)
 }
