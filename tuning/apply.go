@@ -156,8 +156,11 @@ func (a *applier) writeFile(f File) error {
 			return a.rootNote(err)
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return a.rootNote(fmt.Errorf("cannot create %s: %w", filepath.Dir(p), err))
+	if err := a.backup.mkdirAll(a.Dest, filepath.Dir(f.Path)); err != nil {
+		return a.rootNote(err)
+	}
+	if err := a.backup.save(a.Dest); err != nil {
+		return a.rootNote(err)
 	}
 	if err := os.WriteFile(p, []byte(f.Content), 0o644); err != nil {
 		return a.rootNote(fmt.Errorf("cannot write %s: %w", p, err))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // BackupPath is where apply keeps what it replaced, under the destination.
@@ -16,6 +17,7 @@ const BackupPath = "var/lib/echosenseix-tune/backup.json"
 // before any apply.
 type Backup struct {
 	Files    []FileBackup  `json:"files,omitempty"`
+	Dirs     []string      `json:"dirs,omitempty"`     // created by apply, deepest first
 	Live     []ValueBackup `json:"live,omitempty"`     // sysctl and sysfs
 	Postgres []ValueBackup `json:"postgres,omitempty"` // ALTER SYSTEM entries
 	Redis    []ValueBackup `json:"redis,omitempty"`    // CONFIG GET values
@@ -53,10 +55,10 @@ func loadBackup(dest string) (Backup, bool, error) {
 	return b, true, nil
 }
 
-func (b Backup) save(dest string) error {
+func (b *Backup) save(dest string) error {
 	p := filepath.Join(dest, BackupPath)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("cannot create backup folder: %w", err)
+	if err := b.mkdirAll(dest, filepath.Dir(BackupPath)); err != nil {
+		return err
 	}
 	data, err := json.MarshalIndent(b, "", "  ")
 	if err != nil {
@@ -88,4 +90,25 @@ func hasValue(list []ValueBackup, key string) bool {
 		}
 	}
 	return false
+}
+
+// mkdirAll creates dir (relative to dest) and its missing parents,
+// recording each one it creates so revert can remove it again.
+func (b *Backup) mkdirAll(dest, dir string) error {
+	var missing []string
+	for d := dir; d != "." && d != "/" && d != ""; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(dest, d)); err == nil {
+			break
+		}
+		missing = append(missing, d)
+	}
+	for _, d := range missing {
+		if !slices.Contains(b.Dirs, d) {
+			b.Dirs = append(b.Dirs, d)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dest, dir), 0o755); err != nil {
+		return fmt.Errorf("cannot create %s: %w", filepath.Join(dest, dir), err)
+	}
+	return nil
 }

@@ -139,8 +139,21 @@ func (p Profile) validate(tier, role string) error {
 		}
 		seen[id] = true
 	}
+	if n := countKind(p.Settings, KindLimits); n > 1 {
+		return fmt.Errorf("%d limits settings: one limits.d file per role holds one", n)
+	}
 	if role == "postgres" && p.Pools == nil {
 		return errors.New("postgres profile without pools")
 	}
 	return nil
+}
+
+func countKind(ss []Setting, kind string) int {
+	n := 0
+	for _, s := range ss {
+		if s.Kind == kind {
+			n++
+		}
+	}
+	return n
 }

@@ -44,7 +44,7 @@ func render(pl Plan) []File {
 		add(PathTmpfiles, KindSysfs, comment(it)+fmt.Sprintf("w /%s - - - - %s\n", it.Key, it.Want))
 	}
 	for _, it := range by[KindLimits] {
-		add(fmt.Sprintf(PathLimits, strings.TrimSuffix(it.Service, ".service")), KindLimits,
+		add(fmt.Sprintf(PathLimits, pl.Profile.Role), KindLimits,
 			comment(it)+fmt.Sprintf("* soft nofile %s\n* hard nofile %s\n", it.Want, it.Want))
 		add(fmt.Sprintf(PathDropIn, it.Service), KindLimits, comment(it)+"[Service]\nLimitNOFILE="+it.Want+"\n")
 	}

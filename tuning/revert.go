@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 )
 
 // ErrNothingToRevert means there is no backup under the destination.
@@ -43,6 +45,13 @@ func Revert(ctx context.Context, dest string, sys System, out io.Writer) error {
 	}
 	if err := os.Remove(filepath.Join(dest, BackupPath)); err != nil {
 		return fmt.Errorf("cannot remove backup: %w", err)
+	}
+	// Folders apply created, deepest first; one that something else now
+	// uses (not empty) stays.
+	dirs := slices.Clone(b.Dirs)
+	slices.SortFunc(dirs, func(x, y string) int { return strings.Count(y, "/") - strings.Count(x, "/") })
+	for _, d := range dirs {
+		_ = os.Remove(filepath.Join(dest, d))
 	}
 	return nil
 }
