@@ -80,20 +80,23 @@ func withKept(pl Plan, kept map[string]bool) Plan {
 }
 
 func (a *applier) applyLive(ctx context.Context, it Item, kept map[string]bool) error {
-	switch it.Kind {
-	case KindLimits:
+	switch {
+	case it.Kind == KindLimits:
 		fmt.Fprintf(a.Out, "note %s: written to the files only; run systemctl daemon-reload and restart %s to apply it\n", it.ID(), it.Service)
 		return nil
-	case KindNginx, KindHAProxy:
-		if !a.noted[it.Kind] {
-			a.noted[it.Kind] = true
-			fmt.Fprintf(a.Out, "note %s settings: written as a snippet only; merge it into the %s config and reload\n", it.Kind, it.Kind)
-		}
+	case it.Kind == KindNginx || it.Kind == KindHAProxy:
+		a.noteOnce(it.Kind, "note %s settings: written as a snippet only; merge it into the %s config and reload", it.Kind, it.Kind)
+		return nil
+	case it.Kind == KindPostgres && a.sys.Postgres == nil:
+		a.noteOnce(it.Kind, "note postgres settings: DATABASE_URL is not set, so only the file is written (no ALTER SYSTEM)")
+		return nil
+	case it.Kind == KindRedis && a.sys.Redis == nil:
+		a.noteOnce(it.Kind, "note redis settings: REDIS_URL is not set, so only the file is written (no CONFIG SET)")
 		return nil
 	}
 	live, err := a.sys.Read(ctx, it)
 	if errors.Is(err, ErrNotHere) {
-		a.say("skip %s: not present here (a global setting outside this namespace, or no connection)", it.ID())
+		a.say("skip %s: not present on this kernel or in this network namespace", it.ID())
 		return nil
 	}
 	if err != nil {
@@ -114,6 +117,14 @@ func (a *applier) applyLive(ctx context.Context, it Item, kept map[string]bool) 
 		return nil
 	}
 	return a.setLive(ctx, it, live)
+}
+
+// noteOnce prints a note the first time kind needs it.
+func (a *applier) noteOnce(kind, format string, args ...any) {
+	if !a.noted[kind] {
+		a.noted[kind] = true
+		fmt.Fprintf(a.Out, format+"\n", args...)
+	}
 }
 
 func (a *applier) setLive(ctx context.Context, it Item, live string) error {
