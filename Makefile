@@ -51,9 +51,10 @@ bench-compare: ## benchstat + regression flags: make bench-compare OLD=bench/bas
 	$(GO) run ./bench/cmd/benchrun compare $(OLD) $(NEW)
 
 TIER ?= smoke
+PROFILE ?=
 .PHONY: loadtest
-loadtest: build ## Load tier TIER=smoke|1k|10k|100k: starts server + Postgres/Redis + seed; report in loadtests/reports/<tier>-<timestamp>/
-	$(GO) build -o bin/loadtest ./loadtests/cmd/loadtest && ./bin/loadtest -tier $(TIER)
+loadtest: build ## Load tier TIER=smoke|1k|10k|100k [PROFILE=defaults|tuned: inside a network namespace]: server + Postgres/Redis + seed; report in loadtests/reports/
+	$(GO) build -o bin/loadtest ./loadtests/cmd/loadtest && ./bin/loadtest -tier $(TIER) $(if $(PROFILE),-profile $(PROFILE))
 
 .PHONY: loadtest-nginx
 loadtest-nginx: build ## The load generator and wrk vs nginx static 200: shows the generator is not the bottleneck

@@ -3,6 +3,7 @@ package netns
 import (
 	"context"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 )
@@ -67,4 +68,18 @@ func (n *NS) Sysctls(ctx context.Context, keys []string) (map[string]string, err
 		m[k] = strings.TrimSpace(v)
 	}
 	return m, nil
+}
+
+// ReadSysctls reads keys in the calling process' own namespace (a program
+// started with `ip netns exec` reads its namespace's values).
+func ReadSysctls(keys []string) map[string]string {
+	m := map[string]string{}
+	for _, k := range keys {
+		b, err := os.ReadFile(sysctlPath(k))
+		if err != nil {
+			continue
+		}
+		m[k] = strings.Join(strings.Fields(string(b)), " ")
+	}
+	return m
 }

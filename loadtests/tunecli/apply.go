@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -67,4 +68,31 @@ func ParseConf(s string, keep map[string]bool) map[string]string {
 		m[k] = v
 	}
 	return m
+}
+
+// FallbackNet are the per-namespace net.* values used in place of the app
+// profile's when the tool is absent: the accept and SYN queues at the
+// kernel's largest u16 backlog, the whole unprivileged port range for
+// outbound connections, FIN-WAIT-2 sockets released after 15 s, and no
+// congestion-window reset on idle keep-alive connections. Callers say in
+// their reports that these, not the profile, were applied.
+var FallbackNet = map[string]string{
+	"net.core.somaxconn":                 "65535",
+	"net.ipv4.tcp_max_syn_backlog":       "65535",
+	"net.ipv4.ip_local_port_range":       "1024 65535",
+	"net.ipv4.tcp_fin_timeout":           "15",
+	"net.ipv4.tcp_slow_start_after_idle": "0",
+}
+
+// FallbackLine describes FallbackNet for a report.
+func FallbackLine() string {
+	keys := make([]string, 0, len(FallbackNet))
+	for k := range FallbackNet {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		keys[i] = k + "=" + FallbackNet[k]
+	}
+	return "the fallback list (" + DefaultBin + " " + NotAvailable + "): " + strings.Join(keys, ", ")
 }
