@@ -68,6 +68,10 @@ loadtest-connections: build ## Realtime proof: 100k WebSockets held 5 min, 1 eve
 loadtest-connections-http: build ## Cluster proof: 60k keep-alive HTTP connections on CLUSTER_WORKERS=8, a request every 10 s each
 	loadtests/run-connections.sh http
 
+.PHONY: tuning-proof
+tuning-proof: build ## Proof that the profiles matter (root; not in CI; ~5 min): connection burst in default vs tuned namespaces, Postgres default vs tuned; tuning/results/<timestamp>/
+	$(GO) build -o bin/tuning-proof ./tuning/proof/cmd/tuning-proof && ./bin/tuning-proof -rounds 3
+
 .PHONY: tidy
 tidy: ## go mod tidy
 	$(GO) mod tidy
