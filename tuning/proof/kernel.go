@@ -22,12 +22,12 @@ type KernelResult struct {
 	Bursts  []BurstResult `json:"bursts"`  // defaults, tuned, defaults, tuned, ...
 }
 
-// Kernel runs rounds bursts per profile, alternating, each in a fresh
+// Kernel runs rounds bursts per profile, alternating (see order), each in a fresh
 // namespace removed right after.
 func Kernel(ctx context.Context, cfg BurstConfig, rounds int, tool tunecli.Tool, tier string) (KernelResult, error) {
 	kr := KernelResult{Config: cfg}
 	for r := 0; r < rounds; r++ {
-		for _, profile := range []string{Defaults, Tuned} {
+		for _, profile := range order(r) {
 			res, applied, err := burstIn(ctx, cfg, profile, tool, tier)
 			if err != nil {
 				return kr, err

@@ -77,7 +77,7 @@ func Postgres(ctx context.Context, tool tunecli.Tool, tier string, rounds, secon
 	}
 	res.Shown, res.Defaults = showAll(ctx, inst[Tuned], res.Conf), showAll(ctx, inst[Defaults], res.Conf)
 	for r := 0; r < rounds; r++ {
-		for _, profile := range []string{Defaults, Tuned} {
+		for _, profile := range order(r) {
 			v, err := runIngest(ctx, ingest, inst[profile])
 			if err != nil {
 				return res, err

@@ -123,7 +123,7 @@ func postgresSection(b *strings.Builder, p *PostgresResult) {
 		"Tuned conf from %s. Host facts: %.1f GiB RAM, %d CPUs, %s.\n\n", p.Source, float64(p.Host.RAMBytes)/(1<<30), p.Host.CPUs, p.Host.Storage)
 	b.WriteString("| setting | defaults (SHOW) | tuned (SHOW) |\n|---|---|---|\n")
 	sysctlRows(b, p.Defaults, p.Shown)
-	fmt.Fprintf(b, "\nBenchmarks, alternating defaults / tuned each round: the batched webhook ingestion (`go test -bench '%s' "+
+	fmt.Fprintf(b, "\nBenchmarks, defaults and tuned in each round, which goes first alternating: the batched webhook ingestion (`go test -bench '%s' "+
 		"-benchtime 3s ./server/internal/groupcommit`, 256 concurrent ingests, rows/s) and `pgbench -S -M prepared -c %d -j 2 -T %d` "+
 		"(select-only, scale %d, ~%d MB: larger than the default shared_buffers, smaller than the tuned).\n\n",
 		p.Ingest, p.Clients, p.Seconds, p.Scale, p.Scale*15)

@@ -62,3 +62,13 @@ func pgStat(rs []PGRun, profile, bench string) Stat {
 	}
 	return statOf(vs)
 }
+
+// order is the profiles' order in round r: defaults first in even rounds,
+// tuned first in odd ones, so a drift of the shared machine does not
+// favour one side.
+func order(r int) []string {
+	if r%2 == 1 {
+		return []string{Tuned, Defaults}
+	}
+	return []string{Defaults, Tuned}
+}
