@@ -19,13 +19,15 @@ const (
 type KernelResult struct {
 	Config  BurstConfig   `json:"config"`
 	Applied string        `json:"applied"` // how the tuned namespace was set
-	Bursts  []BurstResult `json:"bursts"`  // defaults, tuned, defaults, tuned, ...
+	Bursts  []BurstResult `json:"bursts"`  // both profiles each round, which first alternating
+	// NetdevMaxBacklog is the host's (global) net.core.netdev_max_backlog.
+	NetdevMaxBacklog string `json:"netdevMaxBacklog"`
 }
 
 // Kernel runs rounds bursts per profile, alternating (see order), each in a fresh
 // namespace removed right after.
 func Kernel(ctx context.Context, cfg BurstConfig, rounds int, tool tunecli.Tool, tier string) (KernelResult, error) {
-	kr := KernelResult{Config: cfg}
+	kr := KernelResult{Config: cfg, NetdevMaxBacklog: ReadProc("/proc/sys/net/core/netdev_max_backlog")}
 	for r := 0; r < rounds; r++ {
 		for _, profile := range order(r) {
 			res, applied, err := burstIn(ctx, cfg, profile, tool, tier)

@@ -1,6 +1,7 @@
 package proof
 
 import (
+	"cmp"
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
@@ -34,13 +35,36 @@ func Write(root string, r *Report) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("cannot create results dir: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "report.md"), []byte(Markdown(r)), 0o644); err != nil {
-		return "", fmt.Errorf("cannot write report.md: %w", err)
-	}
-	if err := WritePNG(filepath.Join(dir, "proof.png"), r); err != nil {
+	if err := render(dir, r); err != nil {
 		return "", err
 	}
 	return dir, writeGzipJSON(filepath.Join(dir, "results.json.gz"), r)
+}
+
+// Render rewrites report.md and proof.png of dir from its results.json.gz
+// (the measured figures are kept; only their presentation is redone).
+func Render(dir string) error {
+	f, err := os.Open(filepath.Join(dir, "results.json.gz"))
+	if err != nil {
+		return fmt.Errorf("cannot open results: %w", err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return fmt.Errorf("cannot read results: %w", err)
+	}
+	var r Report
+	if err := json.NewDecoder(zr).Decode(&r); err != nil {
+		return fmt.Errorf("cannot decode results: %w", err)
+	}
+	return render(dir, &r)
+}
+
+func render(dir string, r *Report) error {
+	if err := os.WriteFile(filepath.Join(dir, "report.md"), []byte(Markdown(r)), 0o644); err != nil {
+		return fmt.Errorf("cannot write report.md: %w", err)
+	}
+	return WritePNG(filepath.Join(dir, "proof.png"), r)
 }
 
 func writeGzipJSON(path string, v any) error {
@@ -111,10 +135,10 @@ func kernelSection(b *strings.Builder, k *KernelResult) {
 		sysctlRows(b, k.Bursts[0].Sysctls, k.Bursts[1].Sysctls)
 	}
 	fmt.Fprintf(b, "\nnet.core.netdev_max_backlog (here %s) is not compared: it is global (it exists only in the host's namespace, "+
-		"so a namespace cannot get the profile's value). Loopback packets do pass the per-CPU input backlog it bounds: its drops "+
-		"(/proc/net/softnet_stat, host-wide, other traffic included) are in the table, and they cost both namespaces alike a SYN "+
-		"retransmit (1 s), which is what remains of the tuned p99. fs.file-max and fs.nr_open are global too; the open-file limit "+
-		"(20,000 per process here) is why the dialers are several processes.\n\n", readProc("/proc/sys/net/core/netdev_max_backlog"))
+		"so a namespace cannot get the profile's value). Loopback packets do pass the per-CPU input backlog it bounds; its drops "+
+		"(/proc/net/softnet_stat, host-wide, other traffic included) are in the table: %s fs.file-max and fs.nr_open are "+
+		"global too; the open-file limit (20,000 per process here) is why the dialers are several processes.\n\n",
+		cmp.Or(k.NetdevMaxBacklog, "not recorded"), softnetVerdict(k.Bursts))
 }
 
 func postgresSection(b *strings.Builder, p *PostgresResult) {
@@ -199,7 +223,20 @@ func sysctlRows(b *strings.Builder, d, t map[string]string) {
 	}
 }
 
-func readProc(path string) string {
+// softnetVerdict says what the backlog drops mean for this run.
+func softnetVerdict(bs []BurstResult) string {
+	var n int64
+	for _, b := range bs {
+		n += b.SoftnetDrops
+	}
+	if n == 0 {
+		return "0 in every burst, so that backlog did not limit this burst on this machine."
+	}
+	return fmt.Sprintf("%d in all, each costing its connection a SYN retransmit (1 s) in whichever namespace it hit.", n)
+}
+
+// ReadProc answers a /proc file's trimmed text ("unreadable" on error).
+func ReadProc(path string) string {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return "unreadable"

@@ -72,6 +72,29 @@ func TestWrite(t *testing.T) {
 	}
 }
 
+func TestRender(t *testing.T) {
+	dir, err := Write(t.TempDir(), sampleReport())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "report.md")); err != nil {
+		t.Fatal(err)
+	}
+	if err := Render(dir); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil || !strings.Contains(string(md), "| pgbench select-only tps | 100, 110 | 200, 210 | 1.95x | yes |") {
+		t.Errorf("rendered report.md (%v) lacks the select row:\n%s", err, md)
+	}
+	if !strings.Contains(string(md), "0 in every burst") {
+		t.Errorf("rendered report.md does not say the softnet drops were 0:\n%s", md)
+	}
+	if err := Render(t.TempDir()); err == nil {
+		t.Error("Render(dir without results) = nil; want an error")
+	}
+}
+
 func TestOneRoundIsUnknown(t *testing.T) {
 	if got := verdictText(statOf([]float64{1}), statOf([]float64{100})); !strings.HasPrefix(got, "unknown") {
 		t.Errorf("verdict of one round = %q; want unknown", got)

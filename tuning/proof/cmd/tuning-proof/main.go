@@ -41,8 +41,16 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	rounds := fs.Int("rounds", 2, "rounds per profile (alternating)")
 	pgSeconds := fs.Int("pg-seconds", 15, "seconds per pgbench run")
 	skipPG := fs.Bool("skip-postgres", false, "kernel part only")
+	render := fs.String("render", "", "only rewrite report.md and proof.png of this results dir from its results.json.gz")
 	if fs.Parse(args) != nil {
 		return 2
+	}
+	if *render != "" {
+		if err := proof.Render(*render); err != nil {
+			fmt.Fprintln(stderr, "tuning-proof:", err)
+			return 1
+		}
+		return 0
 	}
 	if why := netns.Available(); why != "" {
 		fmt.Fprintln(stderr, "tuning-proof:", why)
