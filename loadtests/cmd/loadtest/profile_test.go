@@ -114,3 +114,45 @@ func readResult(t *testing.T, glob string) resultFile {
 	r.path = m[0]
 	return r
 }
+
+// TestApplyTunedRunsToolInside runs a stand-in bin/tune through applyTuned:
+// it is called with `apply --tier T --role app --only net --dest DIR`
+// inside the namespace, so what it writes to /proc/sys lands there and the
+// host keeps its value.
+func TestApplyTunedRunsToolInside(t *testing.T) {
+	if why := netns.Available(); why != "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(why)
+		}
+		t.Skip(why)
+	}
+	dir := t.TempDir()
+	argsFile, bin := filepath.Join(dir, "args"), filepath.Join(dir, "tune")
+	script := "#!/bin/sh\necho \"$@\" > " + argsFile + "\necho 12345 > /proc/sys/net/core/somaxconn\n"
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.ReadFile("/proc/sys/net/core/somaxconn")
+	ctx := context.Background()
+	ns, err := netns.New(ctx, "es-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	line, err := applyTuned(ctx, ns, tunecli.Find(bin), "10k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(argsFile)
+	args := strings.Fields(string(b))
+	if len(args) != 9 || strings.Join(args[:8], " ") != "apply --tier 10k --role app --only net --dest" || !strings.Contains(line, "--only net") {
+		t.Errorf("tool args %q (line %q); want apply --tier 10k --role app --only net --dest DIR", args, line)
+	}
+	got, _ := ns.Sysctls(ctx, []string{"net.core.somaxconn"})
+	if got["net.core.somaxconn"] != "12345" {
+		t.Errorf("somaxconn in the namespace = %q; want 12345 (the tool ran inside)", got["net.core.somaxconn"])
+	}
+	if after, _ := os.ReadFile("/proc/sys/net/core/somaxconn"); string(after) != string(host) {
+		t.Errorf("host somaxconn changed from %q to %q", host, after)
+	}
+}
