@@ -42,6 +42,9 @@ func Summary(r *Result) string {
 	fmt.Fprintf(&b, "Started %s, measured %.0f s, %d generator process(es).  \n", r.Start.Format("2006-01-02 15:04:05 MST"), r.Seconds, r.Processes)
 	fmt.Fprintf(&b, "Machine: %s, %d CPU (%s), %.1f GiB, kernel %s, %s.  \n", m.Hostname, m.NumCPU, m.CPUModel,
 		float64(m.MemBytes)/(1<<30), m.Kernel, m.GoVersion)
+	if r.Host != nil {
+		b.WriteString(r.Host.Markdown())
+	}
 	fmt.Fprintf(&b, "CPU: generator %.1f s, server %.1f s.\n\n", r.GeneratorCPUSeconds, r.ServerCPUSeconds)
 	b.WriteString("| type | requests | rps | errors | error rate | p50 ms | p90 ms | p95 ms | p99 ms | max ms |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")

@@ -87,10 +87,13 @@ type Check struct {
 // (Requests, Errors, RPS, Latency, ErrorKinds) cover the judged request
 // types: everything except login, ws_connect and page.
 type Result struct {
-	Name    string    `json:"name"`
-	Tier    any       `json:"tier,omitempty"`
-	Machine Machine   `json:"machine"`
-	Start   time.Time `json:"start"`
+	Name    string  `json:"name"`
+	Tier    any     `json:"tier,omitempty"`
+	Machine Machine `json:"machine"`
+	// Host is the tuning profile the run ran under (nil: not stated, runs
+	// before profiles existed).
+	Host  *HostProfile `json:"host,omitempty"`
+	Start time.Time    `json:"start"`
 	// Seconds is the measured duration (warm-up excluded).
 	Seconds   float64 `json:"seconds"`
 	Processes int     `json:"processes"`

@@ -157,6 +157,7 @@ func (s *Server) handleHealth(ctx context.Context, c *app.RequestContext) {
 	case cache.Status != checkPass || queue.Status != checkPass:
 		ans.Status = "degraded"
 	}
+	s.addHostCheck(&ans)
 	s.detailMu.Lock()
 	details := append([]healthDetail(nil), s.details...)
 	s.detailMu.Unlock()

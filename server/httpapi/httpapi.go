@@ -109,6 +109,7 @@ type Deps struct {
 	DB        server.Pinger // nil when in-memory: the database check passes
 	Registry  *prometheus.Registry
 	Logger    *slog.Logger
+	Host      HostChecker // nil: no "host" check in /health, no host_setting_ok
 }
 
 // Server is the HTTP API.

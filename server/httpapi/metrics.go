@@ -95,7 +95,8 @@ func (s *Server) registerMetrics(reg *prometheus.Registry) error {
 // Collectors returns the API's collectors (New registers them on
 // Deps.Registry): HTTP metrics and the scrape-time gauges of the guide.
 func (s *Server) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{s.m.requests, s.m.duration, s.m.publishFailures, &scrapeCollector{s: s}}
+	cs := []prometheus.Collector{s.m.requests, s.m.duration, s.m.publishFailures, &scrapeCollector{s: s}}
+	return append(cs, s.hostCollectors()...)
 }
 
 // scrapeCollector reads uptime, heap, cache and queue figures at scrape

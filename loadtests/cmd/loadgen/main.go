@@ -69,8 +69,17 @@ func runTier(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	pid := fs.Int("server-pid", 0, "server pid: its process tree's CPU time goes in the report")
 	procs := fs.Int("processes", 0, "generator processes (default: from the tier and --max-conns)")
 	maxConns := fs.Int("max-conns", loadgen.DefaultMaxConnsPerProcess, "connections per generator process")
+	hostProfile := fs.String("host-profile", "", "JSON file stating the tuning profile the run is under (written by loadtest); goes in the report header")
 	if err := fs.Parse(args); err != nil {
 		return loadgen.ExitUsage
+	}
+	var host *loadgen.HostProfile
+	if *hostProfile != "" {
+		var err error
+		if host, err = loadgen.ReadHostProfile(*hostProfile); err != nil {
+			fmt.Fprintln(stderr, "loadgen:", err)
+			return loadgen.ExitUsage
+		}
 	}
 	tier, err := loadTier(*tierName, *tiersFile)
 	if err != nil {
@@ -97,6 +106,7 @@ func runTier(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return loadgen.ExitUsage
 	}
 	loadgen.Evaluate(res, tier.Thresholds, tier.Realtime, tier.Users)
+	res.Host = host
 	if err := loadgen.WriteReports(dir, res); err != nil {
 		fmt.Fprintln(stderr, "loadgen:", err)
 		return loadgen.ExitUsage

@@ -30,6 +30,7 @@ import (
 	"github.com/echosenseix/echosenseix/integration/stack"
 	"github.com/echosenseix/echosenseix/loadtests/loadgen"
 	"github.com/echosenseix/echosenseix/loadtests/tiers"
+	"github.com/echosenseix/echosenseix/loadtests/tunecli"
 )
 
 func main() {
@@ -44,6 +45,10 @@ type options struct {
 	nginx                                     bool
 	nginxDuration                             time.Duration
 	nginxConns                                int
+	// profile is "", defaults or tuned; tune the tuning tool; inNetns and
+	// applied are set by the outer run for the one inside the namespace;
+	// self is this binary (default os.Executable).
+	profile, tune, inNetns, applied, self string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -59,11 +64,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.nginx, "nginx", false, "measure the generator against nginx static 200 (and wrk)")
 	fs.DurationVar(&o.nginxDuration, "duration", 5*time.Second, "with -nginx: duration per run")
 	fs.IntVar(&o.nginxConns, "conns", 256, "with -nginx: connections")
+	fs.StringVar(&o.profile, "profile", "", "tuning profile: empty = the host as is; defaults or tuned = inside a network namespace made for the run with the kernel's defaults or the tier's net.* profile")
+	fs.StringVar(&o.tune, "tune", tunecli.DefaultBin, "the tuning tool (tune check for the report header, tune apply --only net for -profile tuned)")
+	fs.StringVar(&o.inNetns, "in-netns", "", "internal: set by the run that made the namespace")
+	fs.StringVar(&o.applied, "applied", "", "internal: what the outer run set in the namespace")
+	fs.StringVar(&o.self, "self", "", "internal: this binary, re-run inside the namespace (default: os.Executable)")
 	if err := fs.Parse(args); err != nil {
 		return loadgen.ExitUsage
 	}
 	if o.nginx {
 		return runNginx(ctx, o, stdout, stderr)
+	}
+	if o.profile != "" && o.profile != profileDefaults && o.profile != profileTuned {
+		fmt.Fprintf(stderr, "loadtest: -profile %q: want empty, %s or %s\n", o.profile, profileDefaults, profileTuned)
+		return loadgen.ExitUsage
+	}
+	if o.profile != "" && o.inNetns == "" {
+		if _, err := loadTier(o.tier, o.tiersFile); err != nil {
+			fmt.Fprintln(stderr, "loadtest:", err)
+			return loadgen.ExitUsage
+		}
+		return runInNamespace(ctx, o, args, stdout, stderr)
 	}
 	tier, err := loadTier(o.tier, o.tiersFile)
 	if err != nil {
@@ -114,7 +135,11 @@ func runTier(ctx context.Context, o options, tier tiers.Tier, stdout, stderr io.
 			return loadgen.ExitUsage, fmt.Errorf("cannot find %s (run make build): %w", bin, err)
 		}
 	}
-	dir := filepath.Join(o.reports, tier.Name+"-"+time.Now().Format("20060102-150405"))
+	name := tier.Name
+	if o.profile != "" {
+		name += "-" + o.profile
+	}
+	dir := filepath.Join(o.reports, name+"-"+time.Now().Format("20060102-150405"))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return loadgen.ExitUsage, fmt.Errorf("cannot create report dir: %w", err)
 	}
@@ -129,6 +154,9 @@ func runTier(ctx context.Context, o options, tier tiers.Tier, stdout, stderr io.
 		}
 	}
 	env = append(env, "PORT="+strconv.Itoa(port))
+	if profileTiers[tier.Name] {
+		env = append(env, "TUNING_TIER="+tier.Name) // the server checks its host too (/health "host")
+	}
 	wsURL := ""
 	if tier.Server.RealtimePort {
 		rt, err := loadgen.FreePort()
@@ -157,8 +185,12 @@ func runTier(ctx context.Context, o options, tier tiers.Tier, stdout, stderr io.
 		return loadgen.ExitUsage, fmt.Errorf("%w (server log: %s)", err, filepath.Join(dir, "server.log"))
 	}
 	fmt.Fprintf(stderr, "loadtest: server pid %d ready on %s\n", srv.Process.Pid, base)
+	hostProfile, err := writeHostProfile(ctx, o, tier.Name, env, dir)
+	if err != nil {
+		return loadgen.ExitUsage, err
+	}
 	lgArgs := []string{"run", "--tier", tier.Name, "--url", base, "--seed", seedPath, "--out", dir,
-		"--server-pid", strconv.Itoa(srv.Process.Pid)}
+		"--server-pid", strconv.Itoa(srv.Process.Pid), "--host-profile", hostProfile}
 	if wsURL != "" {
 		lgArgs = append(lgArgs, "--ws-url", wsURL)
 	}

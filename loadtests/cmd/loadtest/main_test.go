@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/echosenseix/echosenseix/integration/stack"
+	"github.com/echosenseix/echosenseix/loadtests/loadgen"
 	"github.com/echosenseix/echosenseix/loadtests/tiers"
 )
 
@@ -88,6 +89,9 @@ func TestRunnerEndToEnd(t *testing.T) {
 		if !strings.Contains(strings.Join(names, " "), want) {
 			t.Errorf("report dir has %v; want %s", names, want)
 		}
+	}
+	if md, _ := os.ReadFile(filepath.Join(filepath.Dir(reports[0]), "summary.md")); !strings.Contains(string(md), "Profile: "+loadgen.ProfileNone) {
+		t.Errorf("summary.md without -profile lacks %q:\n%s", "Profile: "+loadgen.ProfileNone, md)
 	}
 	env, err := os.ReadFile(envFile)
 	if err != nil {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/echosenseix/echosenseix/server/internal/hostcheck"
 )
 
 // DefaultClusterEnabled is CLUSTER_ENABLED's default: the one place to change
@@ -136,6 +138,10 @@ type Config struct {
 	SeedPassword string `env:"SEED_PASSWORD" envDefault:"" unit:"secret" doc:"password of every seeded user; empty = random, printed in the seed JSON"`
 	// SEED_OUT, default stdout: where serve writes the seed JSON.
 	SeedOut string `env:"SEED_OUT" envDefault:"" unit:"path" doc:"file receiving the seed JSON (mode 0600); empty = stdout"`
+
+	// Host tuning: the host checked against the tier the server is sized for.
+	// TUNING_TIER, default none: load tier whose connections the host must carry.
+	TuningTier string `env:"TUNING_TIER" envDefault:"" unit:"1k|10k|100k" doc:"load tier this server is sized for (users, page-load and webhook connections of loadtests/tiers): at start-up each serving process compares RLIMIT_NOFILE, net.core.somaxconn, net.ipv4.tcp_max_syn_backlog, fs.nr_open and fs.file-max with what its share of those connections needs, logs one warning per setting that is off, reports host_setting_ok{key} and a \"host\" check in /health (degraded, never 503); empty = not checked"`
 
 	// CLUSTER_TEST_CRASH, default none: test hook.
 	ClusterTestCrash string `env:"CLUSTER_TEST_CRASH" envDefault:"" unit:"startup[:slot]" doc:"test hook: startup makes every worker (startup:N only slot N) exit 3 before it serves"`
@@ -311,6 +317,7 @@ func (c *Config) rules() []rule {
 		{"SEED_ORGS", c.SeedOrgs, c.SeedOrgs >= 0 && c.SeedOrgs <= 100000, "an integer from 0 to 100000"},
 		{"SEED_USERS", c.SeedUsers, c.SeedUsers >= 0 && c.SeedUsers <= 1000, "an integer from 0 to 1000"},
 		{"SEED_AGENTS", c.SeedAgents, c.SeedAgents >= 0 && c.SeedAgents <= 1000, "an integer from 0 to 1000"},
+		{"TUNING_TIER", c.TuningTier, c.TuningTier == "" || oneOf(c.TuningTier, hostcheck.TierNames()...), "empty, " + strings.Join(hostcheck.TierNames(), ", ")},
 		{"CLUSTER_TEST_CRASH", c.ClusterTestCrash, validCrash(c.ClusterTestCrash), "empty, startup or startup:<slot>"},
 	}
 }

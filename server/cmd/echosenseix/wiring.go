@@ -234,6 +234,10 @@ func (a *app) openHTTP(cfg *Config, log *slog.Logger, st stores, ln net.Listener
 	if a.db != nil {
 		pinger = a.db
 	}
+	host, err := openHostChecker(cfg, log)
+	if err != nil {
+		return err
+	}
 	srv, err := httpapi.New(httpapi.Config{
 		Listener:            ln,
 		MaxBodySize:         cfg.BodyLimit,
@@ -251,7 +255,7 @@ func (a *app) openHTTP(cfg *Config, log *slog.Logger, st stores, ln net.Listener
 	}, httpapi.Deps{
 		Orgs: st, Users: st, Agents: st, Lookup: st, CallLogs: st, Documents: st,
 		Sessions: a.sessions(cfg, rcfg), Cache: a.cache, Queue: a.queue, Bus: a.bus,
-		Ingester: a.ingest, Realtime: a.hub, DB: pinger, Registry: reg, Logger: log,
+		Ingester: a.ingest, Realtime: a.hub, DB: pinger, Registry: reg, Logger: log, Host: host,
 	})
 	if err != nil {
 		return err
