@@ -110,7 +110,7 @@ func TestWebhookRejects(t *testing.T) {
 				{"body changed", strings.Replace(good, `"call_duration_secs":10`, `"call_duration_secs":11`, 1), goodSig, 401},
 				{"stale", good, httpapi.Sign([]byte(e.a.org.WebhookSecret), []byte(good), time.Now().Add(-6*time.Minute)), 401},
 				{"future", good, httpapi.Sign([]byte(e.a.org.WebhookSecret), []byte(good), time.Now().Add(6*time.Minute)), 401},
-				{"unknown agent", postCallBody("nobody", "c", 1), "sign", 404},
+				{"unknown agent", postCallBody("nobody", "c", 1), "sign", 401},
 				{"malformed", `{"type":"post_call_transcription","data":{"agent_id":"` + ext + `"`, "sign", 400},
 				{"no agent id", `{"type":"post_call_transcription","data":{}}`, "sign", 400},
 				{"negative duration", postCallBody(ext, "c-neg", -5), "sign", 400},
