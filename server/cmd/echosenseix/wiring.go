@@ -248,6 +248,8 @@ func (a *app) openHTTP(cfg *Config, log *slog.Logger, st stores, ln net.Listener
 		DisableHealth:       !cfg.HealthCheckEnabled,
 		CacheTTL:            min(httpapi.DefaultCacheTTL, cfg.CacheTTLDuration()),
 		SessionCacheTTL:     sessionMemo(cfg),
+		WebhookTolerance:    cfg.WebhookToleranceDuration(),
+		WebhookNegativeTTL:  cfg.WebhookNegativeTTL(),
 	}, httpapi.Deps{
 		Orgs: st, Users: st, Agents: st, Lookup: st, CallLogs: st, Documents: st,
 		Sessions: a.sessions(cfg, rcfg), Cache: a.cache, Queue: a.queue, Bus: a.bus,
