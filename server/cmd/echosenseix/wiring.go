@@ -199,7 +199,7 @@ func (a *app) openProviders(cfg *Config, log *slog.Logger, st stores) error {
 	}
 	a.queue = q
 	a.ingest = newIngester(cfg, st)
-	a.hub = realtime.NewHub(realtime.Config{}, a.bus, nil, log)
+	a.hub = realtime.NewHub(realtime.Config{Agents: st}, a.bus, nil, log)
 	for _, c := range []any{a.cache, a.bus, a.queue, a.ingest, a.hub} {
 		if cs, ok := c.(collectorser); ok {
 			a.metrics = append(a.metrics, cs.Collectors()...)
