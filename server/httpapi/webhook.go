@@ -142,9 +142,11 @@ func parseSignature(h []byte) (signature, error) {
 				return signature{}, errNoSignature
 			}
 			sig.ts, sig.t = n, part[2:]
-		case bytes.HasPrefix(part, []byte("v0=")):
+		case bytes.HasPrefix(part, []byte("v0=")) && len(part) == 3+hex.EncodedLen(sha256.Size):
+			// The length check comes first: hex.Decode writes past a
+			// destination shorter than half its input.
 			v := make([]byte, sha256.Size)
-			if n, err := hex.Decode(v, part[3:]); err == nil && n == sha256.Size {
+			if _, err := hex.Decode(v, part[3:]); err == nil {
 				sig.sigs = append(sig.sigs, v)
 			}
 		}

@@ -105,6 +105,8 @@ func TestWebhookRejects(t *testing.T) {
 			}{
 				{"no signature", good, "", 401},
 				{"garbage signature", good, "nonsense", 401},
+				{"overlong v0 (found by FuzzWebhook: it panicked)", good, "t=" + strings.Split(goodSig, ",")[0][2:] + ",v0=" + strings.Repeat("0", 66), 401},
+				{"short v0", good, "t=1,v0=00", 401},
 				{"wrong secret", good, httpapi.Sign([]byte("other"), []byte(good), time.Now()), 401},
 				{"other org's secret", good, httpapi.Sign([]byte(e.b.org.WebhookSecret), []byte(good), time.Now()), 401},
 				{"body changed", strings.Replace(good, `"call_duration_secs":10`, `"call_duration_secs":11`, 1), goodSig, 401},
