@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"math"
 	"strconv"
@@ -81,7 +82,7 @@ func (s *Server) handleWebhook(ctx context.Context, c *app.RequestContext) {
 		return
 	}
 	wa, err := s.webhookAgent(ctx, extID)
-	if err == errUnknownAgent {
+	if errors.Is(err, errUnknownAgent) {
 		sig.valid(s.decoySecret, body)
 		err = errBadSignature
 	}

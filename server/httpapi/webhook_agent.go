@@ -52,10 +52,10 @@ func (s *Server) webhookAgent(ctx context.Context, extID string) (webhookAgent, 
 		return webhookAgent{}, err
 	}
 	org, agent, ok := bytes.Cut(b, []byte{'\n'})
-	if !ok || !server.IsUUID(string(org)) || !server.IsUUID(string(agent)) {
+	wa := webhookAgent{orgID: string(org), agentID: string(agent)}
+	if !ok || !server.IsUUID(wa.orgID) || !server.IsUUID(wa.agentID) {
 		return webhookAgent{}, server.Errorf(server.EINTERNAL, "bad cached webhook agent for %q", extID)
 	}
-	wa := webhookAgent{orgID: string(org), agentID: string(agent)}
 	secret, ok := s.secrets.lookup(wa.orgID)
 	if !ok {
 		if secret, err = s.secrets.fill(wa.orgID, s.loadSecret(ctx, wa.orgID)); err != nil {
