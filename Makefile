@@ -32,11 +32,17 @@ lint: $(GOBIN)/staticcheck ## go vet + staticcheck
 	$(GOBIN)/staticcheck ./...
 
 .PHONY: test
-test: lint ## Lint, then go test -race ./... against real Postgres and Redis (stack helper)
+test: lint ## Lint, go test -race ./... against real Postgres and Redis (stack helper), then the fuzz targets
 	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v /integration/)
+	$(MAKE) fuzz
 	@# The fault suites assert recovery bounds (Redis back within 5 s): run them
 	@# after the rest, not beside CPU-heavy packages on a 2-core machine.
 	$(GO) test -race -count=1 -timeout 20m ./integration/...
+
+FUZZTIME ?= 20s
+.PHONY: fuzz
+fuzz: ## Run each fuzz target for FUZZTIME (default 20s), starting from its committed corpus (testdata/fuzz/)
+	$(GO) test -run '^$$' -fuzz '^FuzzWebhook$$' -fuzztime $(FUZZTIME) ./server/httpapi
 
 .PHONY: bench
 bench: ## The main job: micro + macro benchmarks beside nginx/net/http/redis-benchmark/pgbench, table in bench/results/<timestamp>/

@@ -79,7 +79,8 @@ const (
 )
 
 // Validate applies defaults and checks a's fields; it answers EINVALID naming
-// the first bad field.
+// the first bad field. Text must be UTF-8 without NUL and settings JSON
+// without \u0000, so every store accepts an agent that passed Validate.
 func (a *Agent) Validate() error {
 	if a.Platform == "" {
 		a.Platform = DefaultAgentPlatform
@@ -104,8 +105,13 @@ func (a *Agent) Validate() error {
 		return Errorf(EINVALID, "settings is larger than %d bytes", MaxAgentSettings)
 	case !json.Valid(a.Settings) || a.Settings[0] != '{':
 		return Errorf(EINVALID, "settings must be a JSON object")
+	case !StorableJSON(a.Settings):
+		return Errorf(EINVALID, "settings must be UTF-8 JSON without NUL characters (\\u0000) or unpaired surrogate escapes")
 	}
-	return nil
+	return checkText(textField{"name", a.Name}, textField{"description", a.Description},
+		textField{"firstMessage", a.FirstMessage}, textField{"systemPrompt", a.SystemPrompt},
+		textField{"platform", a.Platform}, textField{"externalAgentId", a.ExternalAgentID},
+		textField{"language", a.Language}, textField{"voiceId", a.VoiceID})
 }
 
 // AgentStore persists agents, always scoped by organization: an agent of

@@ -18,7 +18,9 @@ const (
 // Validate applies defaults to l (Platform, Transcript "[]", CreatedAt now,
 // truncated to microseconds as Postgres stores it; Cost rounded to four
 // decimals) and checks its fields, answering EINVALID naming the first bad
-// one. OrganizationID and AgentID must be UUIDs; ConversationID is required.
+// one. OrganizationID and AgentID must be UUIDs; ConversationID is required;
+// text fields must be UTF-8 without NUL and the transcript JSON without
+// \u0000 (see StorableText and StorableJSON).
 // Every store's InsertCallLogs accepts a log that passed Validate, so a
 // batch writer can reject a bad row alone before it could fail a batch.
 func (l *CallLog) Validate() error {
@@ -56,8 +58,12 @@ func (l *CallLog) Validate() error {
 		return Errorf(EINVALID, "transcript is larger than %d bytes", MaxCallLogTranscript)
 	case !json.Valid(l.Transcript):
 		return Errorf(EINVALID, "transcript must be JSON")
+	case !StorableJSON(l.Transcript):
+		return Errorf(EINVALID, "transcript must be UTF-8 JSON without NUL characters (\\u0000) or unpaired surrogate escapes")
 	}
-	return nil
+	return checkText(textField{"platform", l.Platform}, textField{"externalCallId", l.ExternalCallID},
+		textField{"conversationId", l.ConversationID}, textField{"phoneNumber", l.PhoneNumber},
+		textField{"status", l.Status}, textField{"summary", l.Summary}, textField{"audioUrl", l.AudioURL})
 }
 
 // IsUUID reports whether s is a UUID in its canonical textual form

@@ -30,6 +30,25 @@ type Document struct {
 	UpdatedAt      time.Time `json:"updatedAt"`
 }
 
+// MaxDocumentTitle is the longest Title Validate accepts, in bytes.
+const MaxDocumentTitle = 500
+
+// Validate checks a new document's Title and Content (the size limit of
+// Content is the caller's): both are required, UTF-8 without NUL, so every
+// store accepts a document that passed Validate. It answers EINVALID naming
+// the first bad field.
+func (d *Document) Validate() error {
+	switch {
+	case d.Title == "":
+		return Errorf(EINVALID, "title is required")
+	case d.Content == "":
+		return Errorf(EINVALID, "content is required")
+	case len(d.Title) > MaxDocumentTitle:
+		return Errorf(EINVALID, "title is longer than %d bytes", MaxDocumentTitle)
+	}
+	return checkText(textField{"title", d.Title}, textField{"content", d.Content})
+}
+
 // DocumentStore persists documents, scoped by organization (ENOTFOUND for
 // another organization's id). UpdateDocument writes Status, JobID, Entry,
 // WordCount, Error and UpdatedAt of an existing document.

@@ -13,7 +13,7 @@ import (
 // Cache keys of agent reads: the serialised JSON response bytes.
 func agentKey(org, id string) string  { return "agent:" + org + ":" + id }
 func agentsKey(org string) string     { return "agents:" + org }
-func extAgentKey(extID string) string { return "extagent:" + extID }
+func extAgentKey(extID string) string { return "webhookagent:" + extID } // "orgID\nagentID", never the secret
 
 var errAgentNotFound = server.Errorf(server.ENOTFOUND, "agent not found")
 

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/google/uuid"
@@ -107,15 +106,11 @@ func (in *documentInput) validate(maxSize int) error {
 	if err := required("title", in.Title, "content", in.Content); err != nil {
 		return err
 	}
-	switch {
-	case len(in.Title) > 500:
-		return invalidf("field \"title\" is longer than 500 bytes")
-	case len(in.Content) > maxSize:
+	if len(in.Content) > maxSize {
 		return server.Errorf(server.ETOOLARGE, "document is larger than %d bytes", maxSize)
-	case !utf8.ValidString(in.Content) || strings.IndexByte(in.Content, 0) >= 0:
-		return invalidf("field \"content\" must be UTF-8 text")
 	}
-	return nil
+	d := server.Document{Title: in.Title, Content: in.Content}
+	return d.Validate()
 }
 
 // handleDocument: GET /api/documents/:id.

@@ -46,19 +46,23 @@ type backend struct {
 // backends lists the store backends every store-backed test runs against.
 var backends = []backend{
 	{"inmem", func(testing.TB) stores { return inmem.NewStore() }},
-	{"postgres", func(tb testing.TB) stores {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		db, err := postgres.Open(ctx, postgres.Config{URL: stack.Postgres(tb), MaxConns: 8, MinConns: -1})
-		if err != nil {
-			tb.Fatalf("postgres.Open: %v", err)
-		}
-		tb.Cleanup(db.Close)
-		if err := db.Migrate(ctx); err != nil {
-			tb.Fatalf("Migrate: %v", err)
-		}
-		return postgres.NewStore(db)
-	}},
+	{"postgres", func(tb testing.TB) stores { return postgres.NewStore(openPostgres(tb)) }},
+}
+
+// openPostgres opens and migrates a fresh database for tb.
+func openPostgres(tb testing.TB) *postgres.DB {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := postgres.Open(ctx, postgres.Config{URL: stack.Postgres(tb), MaxConns: 8, MinConns: -1})
+	if err != nil {
+		tb.Fatalf("postgres.Open: %v", err)
+	}
+	tb.Cleanup(db.Close)
+	if err := db.Migrate(ctx); err != nil {
+		tb.Fatalf("Migrate: %v", err)
+	}
+	return db
 }
 
 // fakeSessions is a SessionStore with a settable clock.

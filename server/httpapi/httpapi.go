@@ -42,6 +42,12 @@ const (
 	DefaultMaxJSONDepth     = 32
 )
 
+// DefaultWebhookNegativeTTL is how long "no agent has this external id" is
+// cached: long enough that a flood of one unknown id is one store read per
+// few seconds, short enough to bound staleness should the invalidation that
+// follows an agent's creation be lost.
+const DefaultWebhookNegativeTTL = 5 * time.Second
+
 // Config configures the HTTP server. Zero fields take the Default* values.
 type Config struct {
 	Addr     string       // listen address; default ":5000"; ignored when Listener is set
@@ -67,6 +73,7 @@ type Config struct {
 	RealtimeTokenTTL    time.Duration // default 60 s
 	AllowedOrigins      []string      // WebSocket Origins allowed ("*" any); empty allows any; a browser Origin not listed answers 403
 	WebhookTolerance    time.Duration // signature timestamp skew allowed; default 5 min
+	WebhookNegativeTTL  time.Duration // unknown external agent ids cached this long; default 5 s; negative disables
 
 	LoginThrottle auth.Throttle // failures per account; default auth.NewMemoryThrottle (5 per 15 min)
 	IPThrottle    auth.Throttle // failures per client address; default memory, 50 per 15 min
@@ -130,6 +137,9 @@ type Server struct {
 
 	detailMu sync.Mutex
 	details  []healthDetail
+
+	secrets     *secretCache // webhook secrets, in process memory only
+	decoySecret []byte       // HMAC key of the signature check an unknown agent gets
 }
 
 // New validates d and builds the server with every route registered. It
@@ -154,6 +164,9 @@ func New(cfg Config, d Deps) (*Server, error) {
 		m:      newHTTPMetrics(),
 		conns:  newConnTracker(),
 		start:  time.Now(),
+
+		secrets:     newSecretCache(cfg.CacheTTL),
+		decoySecret: randomBytes(32),
 	}
 	if d.Registry != nil {
 		if err := s.registerMetrics(d.Registry); err != nil {
@@ -253,6 +266,7 @@ func (c *Config) setDefaults() {
 	def(&c.CallLogsTTL, DefaultCallLogsTTL)
 	def(&c.RealtimeTokenTTL, DefaultRealtimeTokenTTL)
 	def(&c.WebhookTolerance, DefaultWebhookTolerance)
+	def(&c.WebhookNegativeTTL, DefaultWebhookNegativeTTL)
 	if len(c.RealtimeTokenSecret) == 0 {
 		c.RealtimeTokenSecret = randomBytes(32)
 	}

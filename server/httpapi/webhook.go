@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"math"
 	"strconv"
@@ -30,7 +31,6 @@ var (
 	errNoSignature    = server.Errorf(server.EUNAUTHORIZED, "missing or malformed "+SignatureHeader+" header")
 	errBadSignature   = server.Errorf(server.EUNAUTHORIZED, "signature does not match")
 	errStaleSignature = server.Errorf(server.EUNAUTHORIZED, "signature timestamp is too far from now")
-	errUnknownAgent   = server.Errorf(server.ENOTFOUND, "unknown agent")
 	ignoredBody       = []byte(`{"status":"ignored"}`)
 )
 
@@ -60,17 +60,12 @@ type postCallData struct {
 	} `json:"analysis"`
 }
 
-// webhookAgent is what the webhook needs of an agent, cached under
-// extagent:<external id> as "orgID\nagentID\nsecret".
-type webhookAgent struct {
-	orgID, agentID string
-	secret         []byte
-}
-
 // handleWebhook: POST /api/webhooks/elevenlabs/post-call (and alias).
 // Order: signature header and timestamp (401), agent_id read without a full
-// parse (400), agent lookup (404), HMAC over the raw body (401), event type
-// (200 ignored), full decode and validation (400), group-commit ingest.
+// parse (400), agent lookup, HMAC over the raw body (401), event type (200
+// ignored), full decode and validation (400), group-commit ingest. An
+// unknown agent gets the same HMAC work and the same 401 as a bad
+// signature: an unsigned caller learns nothing about which agents exist.
 func (s *Server) handleWebhook(ctx context.Context, c *app.RequestContext) {
 	body := c.Request.Body()
 	sig, err := parseSignature(c.Request.Header.Peek(SignatureHeader))
@@ -87,6 +82,10 @@ func (s *Server) handleWebhook(ctx context.Context, c *app.RequestContext) {
 		return
 	}
 	wa, err := s.webhookAgent(ctx, extID)
+	if errors.Is(err, errUnknownAgent) {
+		sig.valid(s.decoySecret, body)
+		err = errBadSignature
+	}
 	if err != nil {
 		s.writeError(ctx, c, err)
 		return
@@ -144,9 +143,11 @@ func parseSignature(h []byte) (signature, error) {
 				return signature{}, errNoSignature
 			}
 			sig.ts, sig.t = n, part[2:]
-		case bytes.HasPrefix(part, []byte("v0=")):
+		case bytes.HasPrefix(part, []byte("v0=")) && len(part) == 3+hex.EncodedLen(sha256.Size):
+			// The length check comes first: hex.Decode writes past a
+			// destination shorter than half its input.
 			v := make([]byte, sha256.Size)
-			if n, err := hex.Decode(v, part[3:]); err == nil && n == sha256.Size {
+			if _, err := hex.Decode(v, part[3:]); err == nil {
 				sig.sigs = append(sig.sigs, v)
 			}
 		}
@@ -198,39 +199,6 @@ func webhookAgentID(body []byte) (string, error) {
 		return "", invalidf("field \"data.agent_id\" is required and must be a string")
 	}
 	return id, nil
-}
-
-// webhookAgent finds the organization, agent and secret of an external agent
-// id through the cache.
-func (s *Server) webhookAgent(ctx context.Context, extID string) (webhookAgent, error) {
-	if len(extID) > server.MaxAgentShortText {
-		return webhookAgent{}, errUnknownAgent
-	}
-	b, err := s.rt.Get(ctx, extAgentKey(extID), s.cfg.CacheTTL, func(ctx context.Context) ([]byte, error) {
-		sctx, cancel := context.WithTimeout(ctx, s.cfg.StoreTimeout)
-		defer cancel()
-		a, err := s.d.Lookup.AgentByExternalID(sctx, extID)
-		if err != nil {
-			return nil, err
-		}
-		o, err := s.d.Orgs.Organization(sctx, a.OrganizationID)
-		if err != nil {
-			return nil, err
-		}
-		return []byte(a.OrganizationID + "\n" + a.ID + "\n" + o.WebhookSecret), nil
-	})
-	if server.IsNotFound(err) {
-		return webhookAgent{}, errUnknownAgent
-	}
-	if err != nil {
-		return webhookAgent{}, err
-	}
-	org, rest, ok1 := bytes.Cut(b, []byte{'\n'})
-	agent, secret, ok2 := bytes.Cut(rest, []byte{'\n'})
-	if !ok1 || !ok2 || len(secret) == 0 {
-		return webhookAgent{}, server.Errorf(server.EINTERNAL, "bad cached webhook agent for %q", extID)
-	}
-	return webhookAgent{orgID: string(org), agentID: string(agent), secret: secret}, nil
 }
 
 // callLog turns the event into a validated CallLog of wa's organization.

@@ -130,7 +130,9 @@ func (db *DB) withConn(ctx context.Context, op string, f func(c *pgxpool.Conn) e
 }
 
 // dbError maps a pgx error to the coded domain error; *server.Error passes
-// through unchanged.
+// through unchanged. It is the one place SQLSTATEs become codes: every data
+// exception (class 22) is EINVALID (400), so input Postgres refuses is the
+// client's error and never "internal".
 func dbError(err error, op string) error {
 	if err == nil {
 		return nil
@@ -150,7 +152,12 @@ func dbError(err error, op string) error {
 			return server.WrapError(server.ECONFLICT, "already exists", cause)
 		case pe.Code == "23503":
 			return server.WrapError(server.ENOTFOUND, "referenced row not found", cause)
-		case pe.Code == "22P02", pe.Code == "23514", pe.Code == "22003":
+		case len(pe.Code) == 5 && pe.Code[:2] == "22":
+			// Class 22, data exception (22021 bad byte sequence, 22P05
+			// \u0000 in jsonb, 22001 too long, 22P02 bad syntax, 22003 out
+			// of range...): the caller's input, never the server's fault.
+			return server.WrapError(server.EINVALID, "invalid value: "+pe.Message, cause)
+		case pe.Code == "23514":
 			return server.WrapError(server.EINVALID, "invalid value", cause)
 		case pe.Code == "57014", pe.Code == "53300", pe.Code == "40001", pe.Code == "40P01",
 			pe.Code[:2] == "08", pe.Code[:2] == "57":

@@ -103,7 +103,9 @@ func (b *batch) args() []any {
 }
 
 // InsertCallLogs validates the batch (EINVALID for the whole batch if one
-// row is bad), deduplicates it, and stores it with its counters in one
+// row is bad; so is a row Postgres refuses as a data exception, SQLSTATE
+// class 22: the group-commit batcher then retries the rows one by one),
+// deduplicates it, and stores it with its counters in one
 // statement: one round trip. Conversations that were already stored (by an
 // earlier batch or a concurrent instance) cost a second query for their
 // existing ids; call logs are never deleted, so reading them after the

@@ -44,6 +44,10 @@ type Config struct {
 	// connection of the hub (default 64). A client whose socket buffer is
 	// full holds one writer for at most WriteTimeout.
 	Writers int
+	// Agents checks that a sync_request's agentId is one of the
+	// connection's organization's agents before anything is broadcast;
+	// nil refuses every sync_request.
+	Agents AgentFinder
 }
 
 func (c Config) withDefaults() Config {

@@ -167,12 +167,12 @@ func (g syncGate) run(ctx context.Context, orgID, agentID string, progress func(
 func TestSyncRequestBroadcast(t *testing.T) {
 	forEachMode(t, func(t *testing.T, newServer serverFunc) {
 		gate := syncGate{release: make(chan struct{})}
-		ts := newServer(t, Config{}, newFakeBus(), gate.run)
+		ts := newServer(t, Config{Agents: newFakeAgents()}, newFakeBus(), gate.run)
 		a1 := mustConnect(t, ts.url, "orgA", "u1")
 		a2 := mustConnect(t, ts.url, "orgA", "u2")
 		b1 := mustConnect(t, ts.url, "orgB", "u3")
 
-		if err := a1.WriteJSON(map[string]any{"type": "sync_request", "data": map[string]string{"agentId": "ag1"}}); err != nil {
+		if err := a1.WriteJSON(map[string]any{"type": "sync_request", "data": map[string]string{"agentId": agentA}}); err != nil {
 			t.Fatal(err)
 		}
 		for _, c := range []*wsclient.Conn{a1, a2} {
@@ -183,7 +183,7 @@ func TestSyncRequestBroadcast(t *testing.T) {
 			}
 		}
 		// A second request while the first runs is refused, to that client only.
-		if err := a2.WriteJSON(map[string]any{"type": "sync_request", "data": map[string]string{"agentId": "ag1"}}); err != nil {
+		if err := a2.WriteJSON(map[string]any{"type": "sync_request", "data": map[string]string{"agentId": agentA}}); err != nil {
 			t.Fatal(err)
 		}
 		m := mustRead(t, a2)
@@ -200,8 +200,8 @@ func TestSyncRequestBroadcast(t *testing.T) {
 				m := mustRead(t, c)
 				var d SyncData
 				_ = json.Unmarshal(m.Data, &d)
-				if m.Type != want.typ || d.Progress != want.progress || d.AgentID != "ag1" {
-					t.Fatalf("got %s %s; want %s progress %d agent ag1", m.Type, m.Data, want.typ, want.progress)
+				if m.Type != want.typ || d.Progress != want.progress || d.AgentID != agentA {
+					t.Fatalf("got %s %s; want %s progress %d agent %s", m.Type, m.Data, want.typ, want.progress, agentA)
 				}
 			}
 		}
@@ -222,7 +222,7 @@ func TestSyncRequestBroadcast(t *testing.T) {
 func TestEventCrossesInstances(t *testing.T) {
 	forEachMode(t, func(t *testing.T, newServer serverFunc) {
 		bus := newFakeBus()
-		instA := newServer(t, Config{}, bus, DefaultSyncer)
+		instA := newServer(t, Config{Agents: newFakeAgents()}, bus, DefaultSyncer)
 		instB := newServer(t, Config{}, bus, DefaultSyncer)
 		onB := mustConnect(t, instB.url, "org1", "u1")
 		onA := mustConnect(t, instA.url, "org1", "u2")
@@ -235,7 +235,7 @@ func TestEventCrossesInstances(t *testing.T) {
 		}
 		_ = mustRead(t, onA)
 		// A sync requested through instance A is seen by the client on B.
-		if err := onA.WriteJSON(map[string]any{"type": "sync_request", "data": map[string]string{"agentId": "ag"}}); err != nil {
+		if err := onA.WriteJSON(map[string]any{"type": "sync_request", "data": map[string]string{"agentId": agentA}}); err != nil {
 			t.Fatal(err)
 		}
 		if m := mustRead(t, onB); m.Type != server.EventSyncStarted {

@@ -75,10 +75,11 @@ func (c *conn) handleMessage(payload []byte) error {
 	case TypePing:
 		return c.reply(pongMessage())
 	case TypeSyncRequest:
-		if m.Data.AgentID == "" {
-			return c.reply(errorMessage("sync_request needs data.agentId"))
+		agentID, refusal := c.hub.syncAgent(c.org.id, m.Data.AgentID)
+		if refusal != "" {
+			return c.reply(errorMessage(refusal))
 		}
-		if err := c.hub.startSync(c.org.id, m.Data.AgentID, c.userID); err != nil {
+		if err := c.hub.startSync(c.org.id, agentID, c.userID); err != nil {
 			return c.reply(errorMessage(err.Error()))
 		}
 		return nil

@@ -111,6 +111,12 @@ type Config struct {
 	// INGEST_BATCH_MAX_PENDING, default 10000: webhooks waiting at most.
 	IngestBatchMaxPending int `env:"INGEST_BATCH_MAX_PENDING" envDefault:"10000" unit:"rows" doc:"webhooks allowed to wait for a batch; past it they get 503 with Retry-After"`
 
+	// Post-call webhook: signature window and unknown-agent caching.
+	// WEBHOOK_TOLERANCE, default 300 s: signature timestamp skew accepted.
+	WebhookTolerance int `env:"WEBHOOK_TOLERANCE" envDefault:"300" unit:"s" doc:"largest difference between a webhook signature's timestamp (t=) and the server clock; older or newer signatures answer 401 (bounds replays)"`
+	// WEBHOOK_NEGATIVE_CACHE_TTL, default 5000 ms: unknown agent ids cached.
+	WebhookNegativeCacheTTL int `env:"WEBHOOK_NEGATIVE_CACHE_TTL" envDefault:"5000" unit:"ms" doc:"how long a webhook's unknown agent id is remembered in the cache, so a flood of one unknown id is one database read per period; creating the agent drops it at once; 0 = off"`
+
 	// REALTIME_TOKEN_SECRET, default random per start: HMAC key of realtime tokens.
 	RealtimeTokenSecret string `env:"REALTIME_TOKEN_SECRET" envDefault:"" unit:"secret" doc:"HMAC key signing WebSocket tokens; empty = random at start (shared by the workers of one cluster, not by instances)"`
 	// REALTIME_PORT, default 0: dedicated WebSocket port (0 = only PORT).
@@ -160,6 +166,20 @@ func (c *Config) SessionTTLDuration() time.Duration {
 func (c *Config) AcquireTimeout() time.Duration   { return ms(c.DatabaseAcquireTimeout) }
 func (c *Config) StatementTimeout() time.Duration { return ms(c.DatabaseStatementTimeout) }
 func (c *Config) BatchMaxWait() time.Duration     { return ms(c.IngestBatchMaxWait) }
+
+// WebhookToleranceDuration is WEBHOOK_TOLERANCE.
+func (c *Config) WebhookToleranceDuration() time.Duration {
+	return time.Duration(c.WebhookTolerance) * time.Second
+}
+
+// WebhookNegativeTTL is WEBHOOK_NEGATIVE_CACHE_TTL for httpapi.Config:
+// negative when off (0).
+func (c *Config) WebhookNegativeTTL() time.Duration {
+	if c.WebhookNegativeCacheTTL == 0 {
+		return -1
+	}
+	return ms(c.WebhookNegativeCacheTTL)
+}
 
 func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 
@@ -306,6 +326,8 @@ func (c *Config) rules() []rule {
 		{"INGEST_BATCH_MAX_ROWS", c.IngestBatchMaxRows, c.IngestBatchMaxRows >= 1 && c.IngestBatchMaxRows <= 10000, "an integer from 1 to 10000"},
 		{"INGEST_BATCH_MAX_WAIT", c.IngestBatchMaxWait, c.IngestBatchMaxWait >= 1 && c.IngestBatchMaxWait <= 1000, "milliseconds from 1 to 1000"},
 		{"INGEST_BATCH_MAX_PENDING", c.IngestBatchMaxPending, c.IngestBatchMaxPending >= 1, "an integer >= 1"},
+		{"WEBHOOK_TOLERANCE", c.WebhookTolerance, c.WebhookTolerance >= 1 && c.WebhookTolerance <= 86400, "seconds from 1 to 86400"},
+		{"WEBHOOK_NEGATIVE_CACHE_TTL", c.WebhookNegativeCacheTTL, c.WebhookNegativeCacheTTL >= 0 && c.WebhookNegativeCacheTTL <= 3600000, "milliseconds from 0 (off) to 3600000"},
 		{"REALTIME_PORT", c.RealtimePort, c.RealtimePort >= 0 && c.RealtimePort <= 65535 && c.RealtimePort != c.Port, "0 or a port from 1 to 65535 other than PORT"},
 		{"REALTIME_NETPOLL_BUFFER", c.RealtimeNetpollBuffer, c.RealtimeNetpollBuffer == 0 || (c.RealtimeNetpollBuffer >= 512 && c.RealtimeNetpollBuffer <= 1<<20), "0 or bytes from 512 to 1048576"},
 		{"PPROF_ADDR", c.PprofAddr, validHostPort(c.PprofAddr), "empty or host:port (port 0 to 65535), e.g. 127.0.0.1:6060"},

@@ -1,7 +1,10 @@
 // Package groupcommit coalesces concurrent call-log ingests into batches:
 // many webhook requests, one InsertCallLogs round trip. A request is
 // answered only after the batch carrying its row committed; a failed flush
-// fails exactly the requests it carried, with EUNAVAILABLE.
+// fails exactly the requests it carried, with EUNAVAILABLE. A flush the
+// store refuses as bad data (EINVALID: a row Validate did not catch) is
+// retried row by row, so the bad row answers EINVALID alone and the others
+// of the batch, other tenants' included, commit.
 //
 // One collector goroutine gathers requests while up to MaxInFlight flushes
 // run. When no flush is in flight a request is flushed at once (with
@@ -190,7 +193,9 @@ func (b *Batcher) ingestDirect(ctx context.Context, l *server.CallLog) (server.I
 	return res[0], nil
 }
 
-// insert calls the Inserter, records metrics and wraps a failure.
+// insert calls the Inserter, records metrics and wraps a failure: an
+// EINVALID answer (the store refused the data, e.g. a Postgres data
+// exception) is returned as it is, anything else becomes EUNAVAILABLE.
 func (b *Batcher) insert(ctx context.Context, logs []*server.CallLog) ([]server.IngestResult, error) {
 	start := time.Now()
 	res, err := b.ins.InsertCallLogs(ctx, logs)
@@ -201,6 +206,9 @@ func (b *Batcher) insert(ctx context.Context, logs []*server.CallLog) ([]server.
 	}
 	if err != nil {
 		b.m.flushErrors.Inc()
+		if server.ErrorCode(err) == server.EINVALID {
+			return nil, err
+		}
 		return nil, server.WrapError(server.EUNAVAILABLE, "cannot store call logs; retry later", err)
 	}
 	return res, nil

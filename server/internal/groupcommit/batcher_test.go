@@ -20,6 +20,7 @@ type fakeInserter struct {
 	started chan int   // receives len(batch) as each call starts (if non-nil)
 	gate    chan struct{}
 	fail    func(convs []string) bool
+	failErr error // the error of a failing call; default "injected failure"
 }
 
 func (f *fakeInserter) InsertCallLogs(ctx context.Context, logs []*server.CallLog) ([]server.IngestResult, error) {
@@ -42,6 +43,9 @@ func (f *fakeInserter) InsertCallLogs(ctx context.Context, logs []*server.CallLo
 		}
 	}
 	if fail != nil && fail(convs) {
+		if f.failErr != nil {
+			return nil, f.failErr
+		}
 		return nil, errors.New("injected failure")
 	}
 	res := make([]server.IngestResult, len(logs))

@@ -93,11 +93,29 @@ func (b *Batcher) flush(batch []*request, done chan<- struct{}) {
 	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.FlushTimeout)
 	defer cancel()
 	res, err := b.insert(ctx, logs)
+	if err != nil && len(batch) > 1 && server.ErrorCode(err) == server.EINVALID {
+		b.m.splits.Inc()
+		b.flushEach(ctx, batch)
+		return
+	}
 	for i, r := range batch {
 		if err != nil {
 			r.done <- outcome{err: err}
 		} else {
 			r.done <- outcome{res: res[i]}
+		}
+	}
+}
+
+// flushEach stores the rows of a batch the store refused as bad data one by
+// one: each request gets its own row's outcome, so one bad row fails alone.
+func (b *Batcher) flushEach(ctx context.Context, batch []*request) {
+	for _, r := range batch {
+		res, err := b.insert(ctx, []*server.CallLog{r.log})
+		if err != nil {
+			r.done <- outcome{err: err}
+		} else {
+			r.done <- outcome{res: res[0]}
 		}
 	}
 }

@@ -7,6 +7,7 @@ type metrics struct {
 	flushDuration prometheus.Histogram
 	flushErrors   prometheus.Counter
 	shed          prometheus.Counter
+	splits        prometheus.Counter
 	pending       func() float64
 }
 
@@ -30,16 +31,20 @@ func newMetrics() *metrics {
 			Name: "ingest_shed_total",
 			Help: "Ingests refused at once because MaxPending requests were waiting, or after Close.",
 		}),
+		splits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "ingest_batch_splits_total",
+			Help: "Flushes refused as bad data (EINVALID) and retried row by row.",
+		}),
 	}
 }
 
 // Collectors returns the batcher's metrics: ingest_batch_size,
 // ingest_flush_duration_seconds, ingest_flush_errors_total,
-// ingest_shed_total and ingest_pending_requests.
+// ingest_shed_total, ingest_batch_splits_total and ingest_pending_requests.
 func (b *Batcher) Collectors() []prometheus.Collector {
 	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "ingest_pending_requests",
 		Help: "Ingests queued, waiting for a flush.",
 	}, b.m.pending)
-	return []prometheus.Collector{b.m.batchSize, b.m.flushDuration, b.m.flushErrors, b.m.shed, pending}
+	return []prometheus.Collector{b.m.batchSize, b.m.flushDuration, b.m.flushErrors, b.m.shed, b.m.splits, pending}
 }

@@ -21,6 +21,11 @@ import (
 // Loader loads a value from the source of truth (usually Postgres) on a miss.
 type Loader func(ctx context.Context) ([]byte, error)
 
+// TTLLoader is a Loader that also says how long its value is kept, e.g. a
+// "no such thing" marker for a few seconds and a found value for minutes
+// (ttl <= 0: the cache's default).
+type TTLLoader func(ctx context.Context) (v []byte, ttl time.Duration, err error)
+
 // Group reads through one cache. It is safe for concurrent use.
 type Group struct {
 	cache  server.Cache
@@ -49,7 +54,23 @@ func (g *Group) Get(ctx context.Context, key string, ttl time.Duration, load Loa
 	} else if ok {
 		return v, nil
 	}
-	v, err, _ = g.flight.DoContext(ctx, key, g.loadFunc(ctx, key, ttl, load, err == nil))
+	withTTL := func(ctx context.Context) ([]byte, time.Duration, error) {
+		v, err := load(ctx)
+		return v, ttl, err
+	}
+	v, err, _ = g.flight.DoContext(ctx, key, g.loadFunc(ctx, key, withTTL, err == nil))
+	return v, err
+}
+
+// GetTTL is Get with a loader that picks the TTL of each value it loads.
+func (g *Group) GetTTL(ctx context.Context, key string, load TTLLoader) ([]byte, error) {
+	v, ok, err := g.cache.Get(ctx, key)
+	if err != nil {
+		g.errs.Add(1)
+	} else if ok {
+		return v, nil
+	}
+	v, err, _ = g.flight.DoContext(ctx, key, g.loadFunc(ctx, key, load, err == nil))
 	return v, err
 }
 
@@ -57,7 +78,7 @@ func (g *Group) Get(ctx context.Context, key string, ttl time.Duration, load Loa
 // cancellation (deadline kept), then Set unless invalidated meanwhile or
 // store is false (the cache Get just failed: the cache is likely down, and a
 // Set waiting for its timeout would only delay every caller of the flight).
-func (g *Group) loadFunc(ctx context.Context, key string, ttl time.Duration, load Loader, store bool) func() ([]byte, error) {
+func (g *Group) loadFunc(ctx context.Context, key string, load TTLLoader, store bool) func() ([]byte, error) {
 	epoch := g.epoch.Load()
 	return func() ([]byte, error) {
 		lctx := context.WithoutCancel(ctx)
@@ -67,7 +88,7 @@ func (g *Group) loadFunc(ctx context.Context, key string, ttl time.Duration, loa
 			defer cancel()
 		}
 		g.loads.Add(1)
-		v, err := load(lctx)
+		v, ttl, err := load(lctx)
 		if err != nil {
 			return nil, err
 		}

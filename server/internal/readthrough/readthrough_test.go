@@ -274,3 +274,31 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+func TestGetTTLStoresWithTheLoadersTTL(t *testing.T) {
+	c := newMapCache()
+	g := New(c)
+	tests := []struct {
+		key string
+		v   string
+		ttl time.Duration
+	}{{"found", "v", 5 * time.Minute}, {"missing", "-", 3 * time.Second}}
+	for _, tt := range tests {
+		v, err := g.GetTTL(context.Background(), tt.key, func(context.Context) ([]byte, time.Duration, error) {
+			return []byte(tt.v), tt.ttl, nil
+		})
+		if err != nil || string(v) != tt.v {
+			t.Fatalf("GetTTL(%s) = (%q, %v); want (%q, nil)", tt.key, v, err, tt.v)
+		}
+		if got, ttl, ok := c.stored(tt.key); !ok || string(got) != tt.v || ttl != tt.ttl {
+			t.Errorf("stored %s = (%q, %v, %v); want (%q, %v, true)", tt.key, got, ttl, ok, tt.v, tt.ttl)
+		}
+	}
+	v, err := g.GetTTL(context.Background(), "found", func(context.Context) ([]byte, time.Duration, error) {
+		t.Fatal("loader ran on a hit")
+		return nil, 0, nil
+	})
+	if err != nil || string(v) != "v" {
+		t.Errorf("GetTTL(found) again = (%q, %v); want the cached v", v, err)
+	}
+}
