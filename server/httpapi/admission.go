@@ -12,8 +12,9 @@ import (
 )
 
 // admission is what a route checks before its handler runs. hertz streams
-// request bodies (StreamRequestBody): a handler starts once the head has
-// arrived, with at most 8 KiB of the body read, so a declared Content-Length
+// request bodies (StreamRequestBody): a handler starts once the head and
+// the first min(8 KiB, Content-Length) bytes of the body have arrived (with
+// "Expect: 100-continue", once the head has), so a declared Content-Length
 // over the route's limit is refused before any more of it is read, and the
 // rest of the body is read here, bounded by the limit.
 type admission struct {
@@ -30,6 +31,25 @@ var (
 	mediaJSON      = []string{"application/json"}
 	mediaDocument  = []string{"application/json", "multipart/form-data"}
 )
+
+// bodyLimitOf is the body limit of the route at path, for requests not yet
+// routed (the 100-continue decision); it matches the limits routes() passes.
+func (s *Server) bodyLimitOf(path []byte) int {
+	switch {
+	case bytes.HasPrefix(path, []byte("/api/webhooks/")):
+		return s.cfg.MaxWebhookSize
+	case bytes.HasPrefix(path, []byte("/api/documents")):
+		return s.documentLimit()
+	}
+	return s.cfg.MaxBodySize
+}
+
+// continueBody decides an "Expect: 100-continue" request from its head
+// alone: a declared body over the route's limit is never asked for (the
+// route then answers 413 and closes).
+func (s *Server) continueBody(h *protocol.RequestHeader) bool {
+	return h.ContentLength() <= s.bodyLimitOf(h.RequestURI())
+}
 
 // admissionFor classifies a route when it is registered: safe methods only
 // bound the body; webhooks (server to server, signed) skip the media-type

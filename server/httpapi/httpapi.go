@@ -173,6 +173,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		}
 	}
 	s.h = hzserver.New(s.options()...)
+	s.h.ContinueHandler = s.continueBody
 	ipFunc, err := clientIPFunc(cfg.TrustedProxies)
 	if err != nil {
 		return nil, err
