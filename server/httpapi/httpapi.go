@@ -82,6 +82,9 @@ type Config struct {
 	Version      string // reported by /health
 
 	DisableHealth bool // HEALTH_CHECK_ENABLED=false: /health, /health/live and /health/ready are not mounted
+
+	HealthCacheTTL time.Duration // GET /health reuses its pings and memory read this long; default 1 s; negative: every call
+	HealthOnAdmin  bool          // GET /health is not mounted on the public port (HealthHandler serves it on the admin listener)
 }
 
 // Ingester stores one call log durably (group commit) before answering.
@@ -136,6 +139,8 @@ type Server struct {
 
 	detailMu sync.Mutex
 	details  []healthDetail
+
+	healthSnap healthSnapshot
 }
 
 // New validates d and builds the server with every route registered. It
@@ -272,6 +277,7 @@ func (c *Config) setDefaults() {
 	def(&c.CallLogsTTL, DefaultCallLogsTTL)
 	def(&c.RealtimeTokenTTL, DefaultRealtimeTokenTTL)
 	def(&c.WebhookTolerance, DefaultWebhookTolerance)
+	def(&c.HealthCacheTTL, DefaultHealthCacheTTL)
 	if len(c.RealtimeTokenSecret) == 0 {
 		c.RealtimeTokenSecret = randomBytes(32)
 	}

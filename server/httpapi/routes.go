@@ -20,7 +20,9 @@ func (s *Server) routes(e *route.Engine) {
 	if !s.cfg.DisableHealth {
 		s.handle(e, "GET", "/health/live", 0, s.handleLive)
 		s.handle(e, "GET", "/health/ready", 0, s.handleReady)
-		s.handle(e, "GET", "/health", 0, s.handleHealth)
+		if !s.cfg.HealthOnAdmin {
+			s.handle(e, "GET", "/health", 0, s.handleHealth)
+		}
 	}
 	s.handle(e, "GET", "/metrics", 0, s.handleMetrics())
 
