@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -85,5 +87,31 @@ func TestOriginsList(t *testing.T) {
 	got := c.Origins()
 	if len(got) != 2 || got[0] != "https://a.example" || got[1] != "http://b.example:3000" {
 		t.Errorf("Origins() = %q; want [https://a.example http://b.example:3000]", got)
+	}
+}
+
+// TestComposeFile: the compose file's Redis, which holds the job queue and
+// the sessions, never evicts, and its secrets are required variables, not
+// placeholders (the file is read as text: no YAML library is kept).
+func TestComposeFile(t *testing.T) {
+	b, err := os.ReadFile("../../../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	if !strings.Contains(s, `"--maxmemory-policy", "noeviction"`) || strings.Contains(s, `"allkeys-lru"`) {
+		t.Errorf("docker-compose.yml: redis must run with --maxmemory-policy noeviction (it holds the queue and sessions)")
+	}
+	for i, line := range strings.Split(s, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok || strings.HasPrefix(k, "#") || !(strings.Contains(k, "SECRET") || strings.Contains(k, "PASSWORD") || k == "DATABASE_URL") {
+			continue
+		}
+		if !strings.Contains(v, "${") || !strings.Contains(v, ":?") {
+			t.Errorf("docker-compose.yml:%d: %s is %q; want a required variable ${NAME:?message}", i+1, k, strings.TrimSpace(v))
+		}
+		if placeholder(strings.TrimSpace(v)) && !strings.Contains(v, "${") {
+			t.Errorf("docker-compose.yml:%d: %s holds a placeholder", i+1, k)
+		}
 	}
 }
