@@ -37,6 +37,12 @@ test: lint ## Lint, then go test -race ./... against real Postgres and Redis (st
 	@# after the rest, not beside CPU-heavy packages on a 2-core machine.
 	$(GO) test -race -count=1 -timeout 20m ./integration/...
 
+FUZZTIME ?= 20s
+
+.PHONY: fuzz
+fuzz: ## Run each fuzz target for FUZZTIME (default 20s) on top of its committed corpus (testdata/fuzz/)
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME) ./server/httpapi
+
 .PHONY: bench
 bench: ## The main job: micro + macro benchmarks beside nginx/net/http/redis-benchmark/pgbench, table in bench/results/<timestamp>/
 	$(GO) run ./bench/cmd/benchrun
