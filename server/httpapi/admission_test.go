@@ -264,3 +264,20 @@ func TestHeaderLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestRealtimeOriginDefault: without ALLOWED_ORIGINS the upgrade on PORT
+// accepts the request's own host and refuses other origins (it used to
+// accept any).
+func TestRealtimeOriginDefault(t *testing.T) {
+	rt := &fakeRealtime{}
+	e := newEnv(t, backends[0], func(_ *httpapiConfig, d *httpapiDeps) { d.Realtime = rt })
+	if w := e.as(e.a, "GET", "/ws/realtime-sync", "", "Host: api.example.com", "Origin: https://evil.example.com"); w.Code != 403 {
+		t.Errorf("foreign origin = %d; want 403", w.Code)
+	}
+	if w := e.as(e.a, "GET", "/ws/realtime-sync", "", "Host: api.example.com", "Origin: https://api.example.com"); w.Code != 101 {
+		t.Errorf("same-host origin = %d; want 101", w.Code)
+	}
+	if w := e.as(e.a, "GET", "/ws/realtime-sync", ""); w.Code != 101 {
+		t.Errorf("no Origin = %d; want 101", w.Code)
+	}
+}

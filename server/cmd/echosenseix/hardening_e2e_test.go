@@ -77,3 +77,34 @@ func TestAdminListener(t *testing.T) {
 		t.Errorf("admin GET /health = %d %s; want 200 healthy with checks", code, body)
 	}
 }
+
+// TestAllowedOriginsReachBothWebSocketDoors: ALLOWED_ORIGINS is applied by
+// /ws/realtime-sync on PORT and by the REALTIME_PORT listener: a foreign
+// origin answers 403, a listed one goes on to authentication (401 here,
+// no credential).
+func TestAllowedOriginsReachBothWebSocketDoors(t *testing.T) {
+	rp := freePort(t)
+	p := startServer(t, "CLUSTER_ENABLED=false", "REALTIME_PORT="+strconv.Itoa(rp), "ALLOWED_ORIGINS=https://app.example.com")
+	waitLive(t, p)
+	client := &http.Client{Timeout: 5 * time.Second}
+	for _, url := range []string{p.base + "/ws/realtime-sync", "http://127.0.0.1:" + strconv.Itoa(rp) + "/ws/realtime-sync"} {
+		for _, tc := range []struct {
+			origin string
+			want   int
+		}{{"https://evil.example.com", 403}, {"https://app.example.com", 401}} {
+			req, _ := http.NewRequest("GET", url, nil)
+			for k, v := range map[string]string{"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+				"Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Origin": tc.origin} {
+				req.Header.Set(k, v)
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatalf("GET %s: %v", url, err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Errorf("GET %s with Origin %s = %d; want %d", url, tc.origin, resp.StatusCode, tc.want)
+			}
+		}
+	}
+}
