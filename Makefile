@@ -40,8 +40,10 @@ test: lint ## Lint, go test -race ./... against real Postgres and Redis (stack h
 	$(GO) test -race -count=1 -timeout 20m ./integration/...
 
 FUZZTIME ?= 20s
+
 .PHONY: fuzz
-fuzz: ## Run each fuzz target for FUZZTIME (default 20s), starting from its committed corpus (testdata/fuzz/)
+fuzz: ## Run each fuzz target for FUZZTIME (default 20s) on top of its committed corpus (testdata/fuzz/)
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZTIME) ./server/httpapi
 	$(GO) test -run '^$$' -fuzz '^FuzzWebhook$$' -fuzztime $(FUZZTIME) ./server/httpapi
 
 .PHONY: bench

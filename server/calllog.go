@@ -52,6 +52,11 @@ const (
 	MaxCallLogPageSize     = 100
 )
 
+// MaxCallLogOffset is how many rows a page number may skip ((page-1) *
+// limit): page numbers are an OFFSET scan, so deeper pages are refused and
+// clients follow NextCursor (keyset, any depth at the same cost).
+const MaxCallLogOffset = 10000
+
 // CallLogPage is one page of call logs. Total counts every row matching the
 // query's organization and agent filter (from maintained counters, not a
 // scan). NextCursor is "" on the last page.

@@ -17,6 +17,12 @@ const (
 	EUNAVAILABLE  = "unavailable"       // 503: dependency down, pool exhausted, draining
 )
 
+// Error codes of requests refused before their handler runs.
+const (
+	EFORBIDDEN = "forbidden"              // 403: a browser request from an origin not allowed
+	EMEDIATYPE = "unsupported_media_type" // 415: a body in a Content-Type the route does not read
+)
+
 // Error is the one coded domain error. Code is one of the E* constants;
 // Message is safe to show to clients; Err, if set, is the cause (logged, never
 // sent to clients).

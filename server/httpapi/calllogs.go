@@ -31,6 +31,10 @@ func (s *Server) handleCallLogs(ctx context.Context, c *app.RequestContext, id i
 		s.writeError(ctx, c, err)
 		return
 	}
+	if err := pageWithinOffset(q.Page, q.Limit); err != nil {
+		s.writeError(ctx, c, err)
+		return
+	}
 	if q.AgentID != "" && !server.IsUUID(q.AgentID) {
 		s.writeError(ctx, c, invalidf("agentId must be a UUID"))
 		return
@@ -69,6 +73,16 @@ func (s *Server) handleCallLogs(ctx context.Context, c *app.RequestContext, id i
 		return
 	}
 	writeJSONBytes(c, 200, b)
+}
+
+// pageWithinOffset refuses a page number that skips more than
+// server.MaxCallLogOffset rows: each such page is an OFFSET scan.
+func pageWithinOffset(page, limit int) error {
+	if skip := int64(page-1) * int64(limit); skip > server.MaxCallLogOffset {
+		return invalidf("page %d at limit %d skips %d rows; page numbers reach %d rows (page <= %d at this limit): follow nextCursor for older calls",
+			page, limit, skip, server.MaxCallLogOffset, server.MaxCallLogOffset/limit+1)
+	}
+	return nil
 }
 
 // queryInt parses an optional integer query parameter within [lo, hi].

@@ -21,12 +21,16 @@ func statusOf(code string) int {
 		return 400
 	case server.EUNAUTHORIZED:
 		return 401
+	case server.EFORBIDDEN:
+		return 403
 	case server.ENOTFOUND:
 		return 404
 	case server.ECONFLICT:
 		return 409
 	case server.ETOOLARGE:
 		return 413
+	case server.EMEDIATYPE:
+		return 415
 	case server.ERATELIMITED:
 		return 429
 	case server.EUNAVAILABLE:

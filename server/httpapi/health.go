@@ -139,10 +139,11 @@ type healthAnswer struct {
 	Details   map[string]any   `json:"details,omitempty"`
 }
 
-// handleHealth: GET /health, the guide's shape. healthy and degraded answer
-// 200, unhealthy (database down or draining) 503.
-func (s *Server) handleHealth(ctx context.Context, c *app.RequestContext) {
-	db, cache, queue := s.dependencyChecks(ctx)
+// health is GET /health, the guide's shape. healthy and degraded answer
+// 200, unhealthy (database down or draining) 503. The checks come from the
+// one-second snapshot (healthcache.go).
+func (s *Server) health(ctx context.Context) (int, healthAnswer) {
+	db, cache, queue, mem := s.healthChecks(ctx)
 	if cache.Status == checkFail {
 		cache.Status = checkWarn
 	}
@@ -150,7 +151,7 @@ func (s *Server) handleHealth(ctx context.Context, c *app.RequestContext) {
 		queue.Status = checkWarn
 	}
 	ans := healthAnswer{Status: "healthy", Timestamp: time.Now().UTC(), Uptime: int64(time.Since(s.start).Seconds()),
-		Version: s.cfg.Version, Checks: map[string]check{"database": db, "cache": cache, "queue": queue, "memory": memoryCheck()}}
+		Version: s.cfg.Version, Checks: map[string]check{"database": db, "cache": cache, "queue": queue, "memory": mem}}
 	switch {
 	case db.Status == checkFail || s.Draining():
 		ans.Status = "unhealthy"
@@ -171,7 +172,7 @@ func (s *Server) handleHealth(ctx context.Context, c *app.RequestContext) {
 	if ans.Status == "unhealthy" {
 		status = 503
 	}
-	s.writeJSON(ctx, c, status, ans)
+	return status, ans
 }
 
 // memoryCheck reports heap use as the guide does ("Heap: N% used"); over

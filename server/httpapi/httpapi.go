@@ -20,6 +20,7 @@ import (
 
 	"github.com/echosenseix/echosenseix/server"
 	"github.com/echosenseix/echosenseix/server/internal/auth"
+	"github.com/echosenseix/echosenseix/server/internal/origin"
 	"github.com/echosenseix/echosenseix/server/internal/readthrough"
 )
 
@@ -28,6 +29,8 @@ const (
 	DefaultAddr             = ":5000"
 	DefaultMaxBodySize      = 1 << 20  // bytes, every route but documents
 	DefaultMaxDocumentSize  = 10 << 20 // bytes, POST /api/documents
+	DefaultMaxWebhookSize   = 2 << 20  // bytes, the post-call webhooks (transcripts)
+	DefaultMaxHeaderBytes   = 32 << 10 // bytes of request line and headers
 	DefaultReadTimeout      = 30 * time.Second
 	DefaultWriteTimeout     = 30 * time.Second
 	DefaultIdleTimeout      = 120 * time.Second
@@ -55,6 +58,8 @@ type Config struct {
 
 	MaxBodySize     int           // bytes; default 1 MiB; larger bodies answer 413
 	MaxDocumentSize int           // bytes for POST /api/documents; default 10 MiB
+	MaxWebhookSize  int           // bytes for the post-call webhooks; default 2 MiB
+	MaxHeaderBytes  int           // request line and headers; default 32 KiB; larger answers 431
 	ReadTimeout     time.Duration // whole-request read; default 30 s
 	WriteTimeout    time.Duration // default 30 s
 	IdleTimeout     time.Duration // keep-alive idle; default 120 s
@@ -71,7 +76,7 @@ type Config struct {
 
 	RealtimeTokenSecret []byte        // HMAC key of realtime tokens; random per process when empty (single instance only)
 	RealtimeTokenTTL    time.Duration // default 60 s
-	AllowedOrigins      []string      // WebSocket Origins allowed ("*" any); empty allows any; a browser Origin not listed answers 403
+	AllowedOrigins      []string      // browser Origins allowed for writes and WebSocket upgrades besides the request's own host ("*" any); a browser Origin not listed answers 403
 	WebhookTolerance    time.Duration // signature timestamp skew allowed; default 5 min
 	WebhookNegativeTTL  time.Duration // unknown external agent ids cached this long; default 5 s; negative disables
 
@@ -84,6 +89,9 @@ type Config struct {
 	Version      string // reported by /health
 
 	DisableHealth bool // HEALTH_CHECK_ENABLED=false: /health, /health/live and /health/ready are not mounted
+
+	HealthCacheTTL time.Duration // GET /health reuses its pings and memory read this long; default 1 s; negative: every call
+	HealthOnAdmin  bool          // GET /health is not mounted on the public port (HealthHandler serves it on the admin listener)
 }
 
 // Ingester stores one call log durably (group commit) before answering.
@@ -121,17 +129,19 @@ type Deps struct {
 
 // Server is the HTTP API.
 type Server struct {
-	cfg    Config
-	d      Deps
-	log    *slog.Logger
-	h      *hzserver.Hertz
-	rt     *readthrough.Group
-	tokens *auth.TokenSigner
-	idents *identityCache
-	pages  *callLogPages
-	m      *httpMetrics
-	conns  *connTracker
-	start  time.Time
+	cfg     Config
+	d       Deps
+	log     *slog.Logger
+	h       *hzserver.Hertz
+	rt      *readthrough.Group
+	tokens  *auth.TokenSigner
+	idents  *identityCache
+	origins *origin.Policy
+	maxBody int // largest route body limit, bytes
+	pages   *callLogPages
+	m       *httpMetrics
+	conns   *connTracker
+	start   time.Time
 
 	draining atomic.Bool
 
@@ -140,6 +150,7 @@ type Server struct {
 
 	secrets     *secretCache // webhook secrets, in process memory only
 	decoySecret []byte       // HMAC key of the signature check an unknown agent gets
+	healthSnap  healthSnapshot
 }
 
 // New validates d and builds the server with every route registered. It
@@ -150,30 +161,37 @@ func New(cfg Config, d Deps) (*Server, error) {
 		return nil, err
 	}
 	cfg.setDefaults()
+	origins, err := origin.New(cfg.AllowedOrigins)
+	if err != nil {
+		return nil, fmt.Errorf("cannot create http api: %w", err)
+	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
 	s := &Server{
-		cfg:    cfg,
-		d:      d,
-		log:    d.Logger,
-		rt:     readthrough.New(d.Cache),
-		tokens: auth.NewTokenSigner(cfg.RealtimeTokenSecret),
-		idents: newIdentityCache(cfg.SessionCacheTTL),
-		pages:  newCallLogPages(cfg.CallLogsTTL),
-		m:      newHTTPMetrics(),
-		conns:  newConnTracker(),
-		start:  time.Now(),
+		cfg:     cfg,
+		d:       d,
+		log:     d.Logger,
+		rt:      readthrough.New(d.Cache),
+		tokens:  auth.NewTokenSigner(cfg.RealtimeTokenSecret),
+		idents:  newIdentityCache(cfg.SessionCacheTTL),
+		origins: origins,
+		pages:   newCallLogPages(cfg.CallLogsTTL),
+		m:       newHTTPMetrics(),
+		conns:   newConnTracker(),
+		start:   time.Now(),
 
 		secrets:     newSecretCache(cfg.CacheTTL),
 		decoySecret: randomBytes(32),
 	}
+	s.maxBody = max(cfg.MaxBodySize, cfg.MaxWebhookSize, s.documentLimit())
 	if d.Registry != nil {
 		if err := s.registerMetrics(d.Registry); err != nil {
 			return nil, err
 		}
 	}
 	s.h = hzserver.New(s.options()...)
+	s.h.ContinueHandler = s.continueBody
 	ipFunc, err := clientIPFunc(cfg.TrustedProxies)
 	if err != nil {
 		return nil, err
@@ -251,6 +269,12 @@ func (c *Config) setDefaults() {
 	if c.MaxDocumentSize <= 0 {
 		c.MaxDocumentSize = DefaultMaxDocumentSize
 	}
+	if c.MaxWebhookSize <= 0 {
+		c.MaxWebhookSize = DefaultMaxWebhookSize
+	}
+	if c.MaxHeaderBytes <= 0 {
+		c.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
 	if c.MaxJSONDepth <= 0 {
 		c.MaxJSONDepth = DefaultMaxJSONDepth
 	}
@@ -267,6 +291,7 @@ func (c *Config) setDefaults() {
 	def(&c.RealtimeTokenTTL, DefaultRealtimeTokenTTL)
 	def(&c.WebhookTolerance, DefaultWebhookTolerance)
 	def(&c.WebhookNegativeTTL, DefaultWebhookNegativeTTL)
+	def(&c.HealthCacheTTL, DefaultHealthCacheTTL)
 	if len(c.RealtimeTokenSecret) == 0 {
 		c.RealtimeTokenSecret = randomBytes(32)
 	}
@@ -279,13 +304,17 @@ func (c *Config) setDefaults() {
 }
 
 func (s *Server) options() []config.Option {
-	// hertz enforces the largest route limit itself (plain-text 413); each
-	// route checks its own smaller limit and answers 413 JSON.
-	max := max(s.cfg.MaxBodySize, s.cfg.MaxDocumentSize) + 64<<10
+	// Bodies are streamed: hertz reads the head (at most MaxHeaderBytes,
+	// else 431) and up to 8 KiB of the body before the route runs, and the
+	// route's admission refuses a larger declared Content-Length (413 JSON)
+	// before reading on; MaxRequestBodySize, the largest route limit, only
+	// sizes that first read.
 	opts := []config.Option{
 		hzserver.WithTransport(netpoll.NewTransporter),
 		hzserver.WithHostPorts(s.cfg.Addr),
-		hzserver.WithMaxRequestBodySize(max),
+		hzserver.WithStreamBody(true),
+		hzserver.WithMaxRequestBodySize(s.maxBody),
+		hzserver.WithMaxHeaderBytes(s.cfg.MaxHeaderBytes),
 		hzserver.WithReadTimeout(s.cfg.ReadTimeout),
 		hzserver.WithWriteTimeout(s.cfg.WriteTimeout),
 		hzserver.WithIdleTimeout(s.cfg.IdleTimeout),

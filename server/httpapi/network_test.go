@@ -111,7 +111,7 @@ func TestInmemWiring(t *testing.T) {
 	e, base := serveEnv(t, backends[0], func(_ *httpapiConfig, d *httpapiDeps) {
 		d.Sessions, d.Bus = sessions, bus
 	})
-	code, hdr, body := httpDo(t, "POST", base+"/api/login", fmt.Sprintf(`{"email":%q,"password":%q}`, e.a.user.Email, testPassword))
+	code, hdr, body := httpDo(t, "POST", base+"/api/login", fmt.Sprintf(`{"email":%q,"password":%q}`, e.a.user.Email, testPassword), "Content-Type: application/json")
 	if code != 200 {
 		t.Fatalf("login = %d %s", code, body)
 	}

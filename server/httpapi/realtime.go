@@ -31,8 +31,8 @@ func (s *Server) handleRealtime(ctx context.Context, c *app.RequestContext) {
 		s.writeError(ctx, c, errNoRealtime)
 		return
 	}
-	if !s.originAllowed(c.Request.Header.Peek("Origin")) {
-		writeErrorBody(c, 403, "forbidden", "origin not allowed")
+	if !s.origins.Allowed(c.Request.Header.Peek("Origin"), c.Request.Header.Host()) {
+		writeErrorBody(c, 403, server.EFORBIDDEN, "origin not allowed (ALLOWED_ORIGINS)")
 		return
 	}
 	id, err := s.realtimeIdentity(ctx, c.Query("token"), c.Request.Header.Cookie(SessionCookie))
@@ -78,18 +78,4 @@ func (s *Server) AuthenticateRequest(ctx context.Context, cookie, token string) 
 func (s *Server) RealtimeToken(userID, orgID string, ttl time.Duration) string {
 	tok, _ := s.tokens.Sign(userID, orgID, ttl)
 	return tok
-}
-
-// originAllowed checks the Origin header against Config.AllowedOrigins: no
-// list, "*" in the list, or no Origin header (non-browser clients) allow.
-func (s *Server) originAllowed(origin []byte) bool {
-	if len(s.cfg.AllowedOrigins) == 0 || len(origin) == 0 {
-		return true
-	}
-	for _, o := range s.cfg.AllowedOrigins {
-		if o == "*" || o == string(origin) {
-			return true
-		}
-	}
-	return false
 }

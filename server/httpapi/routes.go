@@ -20,7 +20,9 @@ func (s *Server) routes(e *route.Engine) {
 	if !s.cfg.DisableHealth {
 		s.handle(e, "GET", "/health/live", 0, s.handleLive)
 		s.handle(e, "GET", "/health/ready", 0, s.handleReady)
-		s.handle(e, "GET", "/health", 0, s.handleHealth)
+		if !s.cfg.HealthOnAdmin {
+			s.handle(e, "GET", "/health", 0, s.handleHealth)
+		}
 	}
 	s.handle(e, "GET", "/metrics", 0, s.handleMetrics())
 
@@ -38,10 +40,11 @@ func (s *Server) routes(e *route.Engine) {
 	s.handle(e, "GET", "/api/call-logs/:id", 0, s.authed(s.handleCallLog))
 	s.handle(e, "GET", "/api/analytics/organization", 0, s.authed(s.handleAnalytics))
 
-	s.handle(e, "POST", "/api/webhooks/elevenlabs/post-call", lim, s.handleWebhook)
-	s.handle(e, "POST", "/api/webhooks/post-call", lim, s.handleWebhook)
+	hook := s.cfg.MaxWebhookSize
+	s.handle(e, "POST", "/api/webhooks/elevenlabs/post-call", hook, s.handleWebhook)
+	s.handle(e, "POST", "/api/webhooks/post-call", hook, s.handleWebhook)
 
-	doc := s.cfg.MaxDocumentSize + 64<<10 // multipart framing
+	doc := s.documentLimit()
 	s.handle(e, "POST", "/api/documents", doc, s.authed(s.handleCreateDocument))
 	s.handle(e, "POST", "/api/documents/upload", doc, s.authed(s.handleCreateDocument))
 	s.handle(e, "GET", "/api/documents/:id", 0, s.authed(s.handleDocument))
@@ -55,18 +58,20 @@ func (s *Server) routes(e *route.Engine) {
 }
 
 // handle registers h under method and path behind the per-route chain:
-// metrics (labelled by the template), panic recovery and the body limit
-// (limit <= 0: no body accepted beyond MaxBodySize).
+// metrics (labelled by the template), panic recovery and admission (body
+// limit, media type, origin; limit <= 0: no body beyond MaxBodySize).
 func (s *Server) handle(e *route.Engine, method, path string, limit int, h app.HandlerFunc) {
 	if limit <= 0 {
 		limit = s.cfg.MaxBodySize
 	}
-	e.Handle(method, path, s.wrap(s.m.route(method, path), limit, h))
+	e.Handle(method, path, s.wrap(s.m.route(method, path), s.admissionFor(method, path, limit), h))
 }
 
-var errTooLarge = server.Errorf(server.ETOOLARGE, "request body is too large")
+// documentLimit is the body limit of the document routes: the document
+// plus multipart framing.
+func (s *Server) documentLimit() int { return s.cfg.MaxDocumentSize + 64<<10 }
 
-func (s *Server) wrap(rm *routeMetrics, limit int, h app.HandlerFunc) app.HandlerFunc {
+func (s *Server) wrap(rm *routeMetrics, a admission, h app.HandlerFunc) app.HandlerFunc {
 	return func(ctx context.Context, c *app.RequestContext) {
 		start := time.Now()
 		defer func() {
@@ -78,9 +83,8 @@ func (s *Server) wrap(rm *routeMetrics, limit int, h app.HandlerFunc) app.Handle
 			}
 			rm.observe(c.Response.StatusCode(), time.Since(start))
 		}()
-		if c.Request.Header.ContentLength() > limit || len(c.Request.Body()) > limit {
-			c.SetConnectionClose()
-			s.writeError(ctx, c, errTooLarge)
+		if err := s.admit(c, &a); err != nil {
+			s.writeError(ctx, c, err)
 			return
 		}
 		h(ctx, c)
@@ -100,6 +104,9 @@ func (s *Server) unmatched(status int, msg string) app.HandlerFunc {
 	}
 	return func(ctx context.Context, c *app.RequestContext) {
 		start := time.Now()
+		if c.Request.IsBodyStream() && hasBody(&c.Request) {
+			_ = s.refuse(c, nil) // no route reads it
+		}
 		writeErrorBody(c, status, code, msg)
 		rm := byMethod[string(c.Method())]
 		if rm == nil {

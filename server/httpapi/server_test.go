@@ -62,7 +62,7 @@ func TestUnavailableMapsTo503(t *testing.T) {
 }
 
 func TestHealth(t *testing.T) {
-	e := newEnv(t, backends[0])
+	e := newEnv(t, backends[0], func(c *httpapiConfig, _ *httpapiDeps) { c.HealthCacheTTL = -1 })
 	if w := e.do("GET", "/health/live", ""); w.Code != 200 || w.Body.String() != `{"status":"ok"}` {
 		t.Errorf("live = %d %s", w.Code, w.Body.String())
 	}

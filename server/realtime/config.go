@@ -22,8 +22,10 @@ const (
 // Config tunes a Hub. Zero fields take the Default* values.
 type Config struct {
 	// AllowedOrigins lists the Origin header values accepted at the
-	// handshake (exact match, e.g. "https://app.example.com"); "*" accepts
-	// any. Empty: no Origin check. A mismatch answers 403.
+	// handshake besides the request's own host (scheme://host[:port], e.g.
+	// "https://app.example.com"); "*" accepts any. Empty: same host only.
+	// A mismatch answers 403; a request without Origin (not a browser)
+	// passes.
 	AllowedOrigins []string
 	// MaxMessageSize is the largest client frame payload in bytes (default
 	// 4 KiB); a bigger one closes the connection with 1009.

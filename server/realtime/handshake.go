@@ -42,25 +42,10 @@ func (h *Hub) checkUpgrade(method string, header func(name string) []byte) ([]by
 	if n, err := base64.StdEncoding.Decode(make([]byte, 24), key); err != nil || n != 16 {
 		return nil, &handshakeError{http.StatusBadRequest, "missing or malformed Sec-WebSocket-Key"}
 	}
-	if !h.originAllowed(header("Origin")) {
+	if !h.origins.Allowed(header("Origin"), header("Host")) {
 		return nil, &handshakeError{http.StatusForbidden, "origin not allowed"}
 	}
 	return key, nil
-}
-
-// originAllowed reports whether origin passes the allow-list. With no list,
-// or no Origin header (a non-browser client, which could forge one anyway),
-// it passes.
-func (h *Hub) originAllowed(origin []byte) bool {
-	if len(h.cfg.AllowedOrigins) == 0 || len(origin) == 0 {
-		return true
-	}
-	for _, o := range h.cfg.AllowedOrigins {
-		if o == "*" || strings.EqualFold(o, string(origin)) {
-			return true
-		}
-	}
-	return false
 }
 
 // hasToken reports whether the comma-separated header value v holds token,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cloudwego/netpoll"
 	"github.com/echosenseix/echosenseix/server"
+	"github.com/echosenseix/echosenseix/server/internal/origin"
 )
 
 // Syncer runs one agent synchronization for an organization, reporting
@@ -20,6 +21,7 @@ type Syncer func(ctx context.Context, orgID, agentID string, progress func(perce
 // and fans every bus event out to its organization's connections.
 type Hub struct {
 	cfg     Config
+	origins *origin.Policy
 	bus     server.Bus
 	syncer  Syncer
 	log     *slog.Logger
@@ -62,6 +64,12 @@ func NewHub(cfg Config, bus server.Bus, sync Syncer, logger *slog.Logger) *Hub {
 		start: time.Now(), orgs: make(map[string]*org), gone: make(chan struct{}, 1),
 		done: make(chan struct{}), ctx: ctx, cancel: cancel, syncing: make(map[string]bool),
 	}
+	origins, err := origin.New(h.cfg.AllowedOrigins)
+	if err != nil {
+		logger.Error("cannot use the WebSocket origin allow-list: same-host origins only", "err", err)
+		origins, _ = origin.New(nil)
+	}
+	h.origins = origins
 	h.work = make(chan *conn, 4096)
 	for range h.cfg.Writers {
 		h.wg.Add(1)

@@ -141,7 +141,12 @@ func (h *Hub) upgrade(ctx context.Context, st *epState, nc netpoll.Connection, a
 	if h.closing.Load() {
 		return nil, refuse(nc, http.StatusServiceUnavailable, "server shutting down")
 	}
-	key, herr := h.checkUpgrade(req.Method, func(name string) []byte { return []byte(req.Header.Get(name)) })
+	key, herr := h.checkUpgrade(req.Method, func(name string) []byte {
+		if name == "Host" {
+			return []byte(req.Host) // net/http moves Host out of Header
+		}
+		return []byte(req.Header.Get(name))
+	})
 	if herr != nil {
 		return nil, refuse(nc, herr.status, herr.msg)
 	}

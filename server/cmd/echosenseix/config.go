@@ -124,7 +124,7 @@ type Config struct {
 	// REALTIME_NETPOLL_BUFFER, default 0 bytes: netpoll's per-connection buffer.
 	RealtimeNetpollBuffer int `env:"REALTIME_NETPOLL_BUFFER" envDefault:"0" unit:"bytes" doc:"per-connection buffer of every netpoll connection of the process, HTTP included (buffers still grow for larger requests); 0 = netpoll's default (8 KiB in, 4 KiB out); 1024 for the 100k tier"`
 	// BODY_LIMIT, default 1048576 bytes: largest request body.
-	BodyLimit int `env:"BODY_LIMIT" envDefault:"1048576" unit:"bytes" doc:"largest request body; larger answers 413"`
+	BodyLimit int `env:"BODY_LIMIT" envDefault:"1048576" unit:"bytes" doc:"largest request body of the JSON routes (documents and webhooks have their own limits); a larger declared Content-Length answers 413 before the body is read"`
 	// HTTP_READ_TIMEOUT, default 30000 ms.
 	HTTPReadTimeout int `env:"HTTP_READ_TIMEOUT" envDefault:"30000" unit:"ms" doc:"longest time to read a request"`
 	// HTTP_WRITE_TIMEOUT, default 30000 ms.
@@ -133,6 +133,20 @@ type Config struct {
 	HTTPIdleTimeout int `env:"HTTP_IDLE_TIMEOUT" envDefault:"120000" unit:"ms" doc:"keep-alive connections idle longer are closed"`
 	// COOKIE_SECURE, default auto: Secure flag of the session cookie.
 	CookieSecure string `env:"COOKIE_SECURE" envDefault:"auto" unit:"auto|true|false" doc:"Secure flag of the session cookie; auto sets it behind TLS (X-Forwarded-Proto: https)"`
+
+	// Hardening: request limits, browser origins, production start-up checks, admin listener.
+	// DOCUMENT_BODY_LIMIT, default 10485760 bytes: largest document upload.
+	DocumentBodyLimit int `env:"DOCUMENT_BODY_LIMIT" envDefault:"10485760" unit:"bytes" doc:"largest document (POST /api/documents, JSON or multipart, plus 64 KiB of multipart framing); larger answers 413"`
+	// WEBHOOK_BODY_LIMIT, default 2097152 bytes: largest post-call webhook.
+	WebhookBodyLimit int `env:"WEBHOOK_BODY_LIMIT" envDefault:"2097152" unit:"bytes" doc:"largest post-call webhook body (transcripts); larger answers 413"`
+	// HTTP_MAX_HEADER_BYTES, default 32768 bytes: request line and headers.
+	HTTPMaxHeaderBytes int `env:"HTTP_MAX_HEADER_BYTES" envDefault:"32768" unit:"bytes" doc:"largest request line plus headers (nginx's default total is 32 KiB); larger answers 431"`
+	// ALLOWED_ORIGINS, default none: browser origins allowed besides the request's own host.
+	AllowedOrigins string `env:"ALLOWED_ORIGINS" envDefault:"" unit:"origins" doc:"comma-separated browser origins (scheme://host[:port]) allowed to send state-changing requests and open WebSockets, besides the request's own Host; * = any; a browser request from another origin answers 403 (CSRF). Requests without Origin or Sec-Fetch-Site (non-browser clients) and the signed webhooks are not checked"`
+	// APP_ENV, default development: production refuses placeholder secrets.
+	AppEnv string `env:"APP_ENV" envDefault:"development" unit:"development|production" doc:"production refuses to start (exit 2) with an empty REALTIME_TOKEN_SECRET or a placeholder secret (change-me, secret, password, ...) in it, SEED_PASSWORD, REDIS_PASSWORD or the DATABASE_URL/REDIS_URL passwords"`
+	// ADMIN_ADDR, default none: listener of the /health detail.
+	AdminAddr string `env:"ADMIN_ADDR" envDefault:"" unit:"host:port" doc:"serve GET /health (the detailed checks) on this separate listener instead of PORT, e.g. 127.0.0.1:9090; empty = off (/health stays on PORT). /health/live and /health/ready stay on PORT. A cluster worker adds its slot to the port"`
 
 	// SEED_ORGS, default 0: organizations created in memory at serve start.
 	SeedOrgs int `env:"SEED_ORGS" envDefault:"0" unit:"count" doc:"serve only, no DATABASE_URL: demo organizations created in memory at start (same data in every worker)"`
@@ -298,7 +312,7 @@ func (c *Config) validate() error {
 }
 
 func (c *Config) rules() []rule {
-	return []rule{
+	return append([]rule{
 		{"PORT", c.Port, c.Port >= 1 && c.Port <= 65535, "a port from 1 to 65535"},
 		{"LOG_LEVEL", c.LogLevel, oneOf(c.LogLevel, "debug", "info", "warn", "error"), "debug, info, warn or error"},
 		{"CLUSTER_WORKERS", c.ClusterWorkers, validWorkers(c.ClusterWorkers), "auto or an integer from 1 to 1024"},
@@ -341,7 +355,7 @@ func (c *Config) rules() []rule {
 		{"SEED_AGENTS", c.SeedAgents, c.SeedAgents >= 0 && c.SeedAgents <= 1000, "an integer from 0 to 1000"},
 		{"TUNING_TIER", c.TuningTier, c.TuningTier == "" || oneOf(c.TuningTier, hostcheck.TierNames()...), "empty, " + strings.Join(hostcheck.TierNames(), ", ")},
 		{"CLUSTER_TEST_CRASH", c.ClusterTestCrash, validCrash(c.ClusterTestCrash), "empty, startup or startup:<slot>"},
-	}
+	}, c.hardeningRules()...)
 }
 
 func oneOf(v string, allowed ...string) bool {

@@ -30,16 +30,22 @@ func pprofMux() *http.ServeMux {
 // single process, the port plus the worker's slot for a cluster worker (so
 // workers do not collide; port 0 stays 0, any free port).
 func pprofAddr(cfg *Config, worker *cluster.Worker) (string, error) {
-	if cfg.PprofAddr == "" || worker == nil {
-		return cfg.PprofAddr, nil
+	return slotAddr("PPROF_ADDR", cfg.PprofAddr, worker)
+}
+
+// slotAddr is addr for a single process, its port plus the worker's slot
+// for a cluster worker (port 0 stays 0); name is the setting, for errors.
+func slotAddr(name, addr string, worker *cluster.Worker) (string, error) {
+	if addr == "" || worker == nil {
+		return addr, nil
 	}
-	host, port, err := net.SplitHostPort(cfg.PprofAddr)
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return "", fmt.Errorf("PPROF_ADDR=%q: %w", cfg.PprofAddr, err)
+		return "", fmt.Errorf("%s=%q: %w", name, addr, err)
 	}
 	n, err := strconv.Atoi(port)
 	if err != nil {
-		return "", fmt.Errorf("PPROF_ADDR=%q: port is not a number", cfg.PprofAddr)
+		return "", fmt.Errorf("%s=%q: port is not a number", name, addr)
 	}
 	if n != 0 {
 		n += worker.Slot

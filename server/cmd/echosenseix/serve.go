@@ -100,6 +100,13 @@ func runServer(cfg *Config, log *slog.Logger, worker *cluster.Worker) int {
 	}
 	stopPprof := startPprof(cfg, log, worker)
 	defer stopPprof()
+	stopAdmin, err := startAdmin(cfg, log, worker, a.http)
+	if err != nil {
+		a.close(log)
+		fmt.Fprintf(os.Stderr, "echosenseix: %v\n", err)
+		return 1
+	}
+	defer stopAdmin()
 	served := make(chan error, 1)
 	go func() { served <- a.http.Run() }()
 	var rtServed <-chan error // nil (never ready) without REALTIME_PORT

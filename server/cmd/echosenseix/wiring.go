@@ -199,7 +199,7 @@ func (a *app) openProviders(cfg *Config, log *slog.Logger, st stores) error {
 	}
 	a.queue = q
 	a.ingest = newIngester(cfg, st)
-	a.hub = realtime.NewHub(realtime.Config{Agents: st}, a.bus, nil, log)
+	a.hub = realtime.NewHub(realtime.Config{Agents: st, AllowedOrigins: cfg.Origins()}, a.bus, nil, log)
 	for _, c := range []any{a.cache, a.bus, a.queue, a.ingest, a.hub} {
 		if cs, ok := c.(collectorser); ok {
 			a.metrics = append(a.metrics, cs.Collectors()...)
@@ -254,6 +254,12 @@ func (a *app) openHTTP(cfg *Config, log *slog.Logger, st stores, ln net.Listener
 		SessionCacheTTL:     sessionMemo(cfg),
 		WebhookTolerance:    cfg.WebhookToleranceDuration(),
 		WebhookNegativeTTL:  cfg.WebhookNegativeTTL(),
+		// Hardening: limits, origins, where /health is served.
+		MaxDocumentSize: cfg.DocumentBodyLimit,
+		MaxWebhookSize:  cfg.WebhookBodyLimit,
+		MaxHeaderBytes:  cfg.HTTPMaxHeaderBytes,
+		AllowedOrigins:  cfg.Origins(),
+		HealthOnAdmin:   cfg.AdminAddr != "",
 	}, httpapi.Deps{
 		Orgs: st, Users: st, Agents: st, Lookup: st, CallLogs: st, Documents: st,
 		Sessions: a.sessions(cfg, rcfg), Cache: a.cache, Queue: a.queue, Bus: a.bus,

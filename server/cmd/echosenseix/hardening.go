@@ -1,0 +1,88 @@
+package main
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/echosenseix/echosenseix/server/internal/origin"
+)
+
+// hardeningRules validates the request limits, ALLOWED_ORIGINS, APP_ENV,
+// ADMIN_ADDR and, in production, the secrets.
+func (c *Config) hardeningRules() []rule {
+	_, originErr := origin.New(c.Origins())
+	rules := []rule{
+		{"DOCUMENT_BODY_LIMIT", c.DocumentBodyLimit, c.DocumentBodyLimit >= 1024 && c.DocumentBodyLimit <= 1<<30, "bytes from 1024 to 1073741824"},
+		{"WEBHOOK_BODY_LIMIT", c.WebhookBodyLimit, c.WebhookBodyLimit >= 1024 && c.WebhookBodyLimit <= 1<<30, "bytes from 1024 to 1073741824"},
+		{"HTTP_MAX_HEADER_BYTES", c.HTTPMaxHeaderBytes, c.HTTPMaxHeaderBytes >= 4096 && c.HTTPMaxHeaderBytes <= 1<<20, "bytes from 4096 to 1048576"},
+		{"ALLOWED_ORIGINS", c.AllowedOrigins, originErr == nil, "comma-separated scheme://host[:port] origins, or *"},
+		{"APP_ENV", c.AppEnv, oneOf(c.AppEnv, "development", "production"), "development or production"},
+		{"ADMIN_ADDR", c.AdminAddr, validHostPort(c.AdminAddr), "empty or host:port (port 0 to 65535), e.g. 127.0.0.1:9090"},
+	}
+	if c.AppEnv == "production" {
+		rules = append(rules, c.productionRules()...)
+	}
+	return rules
+}
+
+// productionRules refuse secrets a deployment must not run with: the
+// realtime key must be set (instances behind one load balancer must share
+// it) and no secret may be a placeholder copied from an example.
+func (c *Config) productionRules() []rule {
+	const want = "a secret of your own in production (APP_ENV=production), not empty or a placeholder"
+	return []rule{
+		{"REALTIME_TOKEN_SECRET", "(hidden)", c.RealtimeTokenSecret != "" && !placeholder(c.RealtimeTokenSecret), want},
+		{"SEED_PASSWORD", "(hidden)", c.SeedPassword == "" || !placeholder(c.SeedPassword), want},
+		{"REDIS_PASSWORD", "(hidden)", c.RedisPassword == "" || !placeholder(c.RedisPassword), want},
+		{"DATABASE_URL", redactURL(c.DatabaseURL), !placeholder(urlPassword(c.DatabaseURL)), "a password of your own in production (APP_ENV=production), not a placeholder"},
+		{"REDIS_URL", redactURL(c.RedisURL), !placeholder(urlPassword(c.RedisURL)), "a password of your own in production (APP_ENV=production), not a placeholder"},
+	}
+}
+
+// Origins is ALLOWED_ORIGINS as a list.
+func (c *Config) Origins() []string {
+	var out []string
+	for o := range strings.SplitSeq(c.AllowedOrigins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// placeholders are the words example files put where a secret belongs.
+var placeholders = []string{"changeme", "changethis", "replaceme", "secret", "password", "passwd", "postgres",
+	"redis", "admin", "default", "example", "test", "dev", "demo", "12345678", "xxxxxxxx", "todo", "insecure"}
+
+// placeholder reports whether s is, or starts with, a known placeholder
+// ("change-me", "CHANGE_ME_in_production-0123", "secret", "password1"),
+// ignoring case and punctuation. The empty string is no placeholder.
+func placeholder(s string) bool {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		}
+	}
+	n := b.String()
+	if n == "" {
+		return s != ""
+	}
+	for _, p := range placeholders {
+		if strings.HasPrefix(n, p) && len(n) <= len(p)+24 {
+			return true
+		}
+	}
+	return strings.Contains(n, "changeme") || strings.Contains(n, "replaceme")
+}
+
+// urlPassword is the password of a postgres:// or redis:// URL ("" when
+// none or unparsable).
+func urlPassword(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return ""
+	}
+	p, _ := u.User.Password()
+	return p
+}
