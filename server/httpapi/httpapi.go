@@ -68,10 +68,9 @@ type Config struct {
 	AllowedOrigins      []string      // WebSocket Origins allowed ("*" any); empty allows any; a browser Origin not listed answers 403
 	WebhookTolerance    time.Duration // signature timestamp skew allowed; default 5 min
 
-	LoginThrottle auth.Throttle // failures per account; default auth.NewMemoryThrottle (5 per 15 min)
-	IPThrottle    auth.Throttle // failures per client address; default memory, 50 per 15 min
+	LoginThrottle server.LoginThrottle // attempts per account and per client address; default in memory with server.LoginLimits' defaults
 
-	TrustedProxies []string // CIDRs whose X-Forwarded-For/X-Real-IP are believed (login throttle per address); default loopback only
+	TrustedProxies []string // CIDRs whose X-Forwarded-For/X-Real-IP are believed (login throttle per address); nil: loopback only; empty: none
 
 	MaxJSONDepth int    // nesting allowed in request JSON; default 32
 	Version      string // reported by /health
@@ -173,7 +172,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 // clientIPFunc believes forwarding headers only from trusted proxies
 // (hertz's default trusts every peer, so a client could pick its address).
 func clientIPFunc(cidrs []string) (app.ClientIP, error) {
-	if len(cidrs) == 0 {
+	if cidrs == nil {
 		cidrs = []string{"127.0.0.0/8", "::1/128"}
 	}
 	nets := make([]*net.IPNet, 0, len(cidrs))
@@ -256,10 +255,7 @@ func (c *Config) setDefaults() {
 		c.RealtimeTokenSecret = randomBytes(32)
 	}
 	if c.LoginThrottle == nil {
-		c.LoginThrottle = auth.NewMemoryThrottle(auth.ThrottleConfig{})
-	}
-	if c.IPThrottle == nil {
-		c.IPThrottle = auth.NewMemoryThrottle(auth.ThrottleConfig{MaxFailures: 50})
+		c.LoginThrottle = auth.NewMemoryThrottle(server.LoginLimits{}, 0)
 	}
 }
 
