@@ -13,6 +13,11 @@ type Session struct {
 	OrganizationID string    `json:"organizationId"`
 	CreatedAt      time.Time `json:"createdAt"`
 	ExpiresAt      time.Time `json:"expiresAt"`
+
+	// Renewed is set on the answer of the lookup that extended the session
+	// (at most once every tenth of the TTL): ExpiresAt is then the new
+	// expiry, which the cookie should follow. Never stored.
+	Renewed bool `json:"-"`
 }
 
 // SessionStore keeps sessions with sliding expiry: Get of a live session
@@ -24,8 +29,17 @@ type Session struct {
 // other instances sharing the store it ends when the store's invalidation
 // reaches them (Redis: typically 1-2 ms), so logout is not atomic across
 // instances.
+//
+// EndUserSessions is "log out everywhere": it records now as the user's
+// not-before time, then ends every session of the user (a session created
+// while it runs may survive: that login came after the logout). It answers
+// the not-before time. UserNotBefore answers the latest such time (zero
+// when none within the session TTL); credentials issued before it, such as
+// realtime tokens, are refused by their verifiers.
 type SessionStore interface {
 	CreateSession(ctx context.Context, s *Session) error
 	Session(ctx context.Context, id string) (*Session, error)
 	DeleteSession(ctx context.Context, id string) error
+	EndUserSessions(ctx context.Context, userID string) (time.Time, error)
+	UserNotBefore(ctx context.Context, userID string) (time.Time, error)
 }

@@ -85,9 +85,18 @@ type Ingester interface {
 
 // Realtime serves an authenticated WebSocket request: it checks the
 // handshake (origin included), answers 101 and hijacks the connection.
-// httpapi has authenticated the caller before calling it.
+// httpapi has authenticated the caller before calling it; session is the
+// tag of the session the socket belongs to (empty: none), by which a logout
+// closes it.
 type Realtime interface {
-	ServeWS(ctx context.Context, c *app.RequestContext, orgID, userID string)
+	ServeWS(ctx context.Context, c *app.RequestContext, orgID, userID, session string)
+}
+
+// socketCloser is the optional ability of a Realtime to close a user's
+// sockets on this instance at once (other instances close theirs on the
+// server.EventSessionsEnded event).
+type socketCloser interface {
+	CloseUser(orgID, userID, session string) int
 }
 
 // Deps are the adapters the API runs on. Realtime and DB may be nil;

@@ -110,20 +110,6 @@ func (s *Server) verify(ctx context.Context, user *server.User, pw string) (bool
 	return ok, nil
 }
 
-// handleLogout: POST /api/logout ends the session and clears the cookie.
-func (s *Server) handleLogout(ctx context.Context, c *app.RequestContext, _ identity) {
-	sid := string(c.Request.Header.Cookie(SessionCookie))
-	s.idents.del(sid)
-	sctx, cancel := context.WithTimeout(ctx, s.cfg.StoreTimeout)
-	defer cancel()
-	if err := s.d.Sessions.DeleteSession(sctx, sid); err != nil && !server.IsNotFound(err) {
-		s.writeError(ctx, c, err)
-		return
-	}
-	s.setSessionCookie(c, "", -1)
-	writeJSONBytes(c, 200, []byte(`{"status":"ok"}`))
-}
-
 // handleAuthUser: GET /api/auth/user, the user read through the cache.
 func (s *Server) handleAuthUser(ctx context.Context, c *app.RequestContext, id identity) {
 	b, err := s.rt.Get(ctx, "user:"+id.UserID, s.cfg.CacheTTL, func(ctx context.Context) ([]byte, error) {
