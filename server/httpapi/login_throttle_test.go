@@ -6,15 +6,39 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/echosenseix/echosenseix/server"
+	"github.com/echosenseix/echosenseix/server/redis"
 )
 
-// TestLoginThrottleParallel: 30 wrong passwords sent at once to one account
-// from one address get at most the per-account limit of 401s; the rest 429
-// with Retry-After.
-func TestLoginThrottleParallel(t *testing.T) {
-	e := newEnv(t, backends[0])
-	bad := fmt.Sprintf(`{"email":%q,"password":"wrong"}`, e.a.user.Email)
-	const n = 30
+// throttles are the login throttles the HTTP tests run on; each call of
+// new(tb, cfg) with the same cfg shares its counters (one Redis prefix).
+var throttles = []struct {
+	name string
+	new  func(tb testing.TB, cfg redis.Config) server.LoginThrottle
+}{
+	{"memory", func(testing.TB, redis.Config) server.LoginThrottle { return nil }}, // the default
+	{"redis", func(tb testing.TB, cfg redis.Config) server.LoginThrottle {
+		rc, err := redis.NewClient(cfg)
+		if err != nil {
+			tb.Fatalf("redis.NewClient: %v", err)
+		}
+		tb.Cleanup(rc.Close)
+		return redis.NewLoginThrottle(rc, cfg, server.LoginLimits{})
+	}},
+}
+
+func withThrottle(th server.LoginThrottle) envOption {
+	return func(c *httpapiConfig, _ *httpapiDeps) {
+		if th != nil {
+			c.LoginThrottle = th
+		}
+	}
+}
+
+// parallelLogins sends n logins with body at once, spread over envs, and
+// counts the statuses; every 429 must carry Retry-After.
+func parallelLogins(t *testing.T, n int, body string, envs ...*env) map[int]int {
 	codes := make([]int, n)
 	retry := make([]string, n)
 	var wg sync.WaitGroup
@@ -22,7 +46,7 @@ func TestLoginThrottleParallel(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := e.do("POST", "/api/login", bad)
+			w := envs[i%len(envs)].do("POST", "/api/login", body)
 			codes[i], retry[i] = w.Code, string(w.Header().Peek("Retry-After"))
 		}()
 	}
@@ -34,8 +58,37 @@ func TestLoginThrottleParallel(t *testing.T) {
 			t.Errorf("429 #%d: Retry-After = %q; want seconds", i, retry[i])
 		}
 	}
-	if count[401] > 5 || count[401]+count[429] != n {
-		t.Fatalf("30 parallel wrong passwords: got %v; want at most 5 401s and the rest 429", count)
+	return count
+}
+
+// TestLoginThrottleParallel: 30 wrong passwords sent at once to one account
+// from one address get at most the per-account limit of 401s; the rest 429
+// with Retry-After (before the fix: 30 401s, no 429).
+func TestLoginThrottleParallel(t *testing.T) {
+	for _, tt := range throttles {
+		t.Run(tt.name, func(t *testing.T) {
+			var th server.LoginThrottle
+			if tt.name == "redis" {
+				th = tt.new(t, redisConfig(t))
+			}
+			e := newEnv(t, backends[0], withThrottle(th))
+			bad := fmt.Sprintf(`{"email":%q,"password":"wrong"}`, e.a.user.Email)
+			if count := parallelLogins(t, 30, bad, e); count[401] > 5 || count[401]+count[429] != 30 {
+				t.Fatalf("30 parallel wrong passwords: got %v; want at most 5 401s and the rest 429", count)
+			}
+		})
+	}
+}
+
+// TestLoginThrottleTwoInstances: two servers on one Redis share the count:
+// 30 parallel wrong passwords spread over both get at most 5 401s in all.
+func TestLoginThrottleTwoInstances(t *testing.T) {
+	cfg := redisConfig(t)
+	a := newEnv(t, backends[0], withThrottle(throttles[1].new(t, cfg)))
+	b := newEnv(t, backends[0], withThrottle(throttles[1].new(t, cfg)))
+	bad := fmt.Sprintf(`{"email":%q,"password":"wrong"}`, a.a.user.Email)
+	if count := parallelLogins(t, 30, bad, a, b); count[401] > 5 || count[401]+count[429] != 30 {
+		t.Fatalf("30 parallel wrong passwords over two instances: got %v; want at most 5 401s and the rest 429", count)
 	}
 }
 
