@@ -96,7 +96,19 @@ func TestLoginThrottleTwoInstances(t *testing.T) {
 // hammering an account from one address is refused after the limit, while
 // the owner's right password from another address still logs in.
 func TestLoginOwnerGetsInWhileHammered(t *testing.T) {
-	e, base := serveEnv(t, backends[0])
+	for _, tt := range throttles {
+		t.Run(tt.name, func(t *testing.T) {
+			var th server.LoginThrottle
+			if tt.name == "redis" {
+				th = tt.new(t, redisConfig(t))
+			}
+			ownerGetsIn(t, th)
+		})
+	}
+}
+
+func ownerGetsIn(t *testing.T, th server.LoginThrottle) {
+	e, base := serveEnv(t, backends[0], withThrottle(th))
 	bad := fmt.Sprintf(`{"email":%q,"password":"wrong"}`, e.a.user.Email)
 	good := fmt.Sprintf(`{"email":%q,"password":%q}`, e.a.user.Email, testPassword)
 	count := map[int]int{}
