@@ -13,11 +13,15 @@ type Session struct {
 	OrganizationID string    `json:"organizationId"`
 	CreatedAt      time.Time `json:"createdAt"`
 	ExpiresAt      time.Time `json:"expiresAt"`
+}
 
-	// Renewed is set on the answer of the lookup that extended the session
-	// (at most once every tenth of the TTL): ExpiresAt is then the new
-	// expiry, which the cookie should follow. Never stored.
-	Renewed bool `json:"-"`
+// SessionRenewer is the optional ability of a SessionStore to tell which
+// lookup extended a session (at most once every tenth of the TTL), so the
+// session cookie can follow: SessionRenewed is Session that also reports
+// renewed, and then ExpiresAt is the new expiry. (A flag in Session would
+// grow every lookup's allocation into a larger size class.)
+type SessionRenewer interface {
+	SessionRenewed(ctx context.Context, id string) (s *Session, renewed bool, err error)
 }
 
 // SessionStore keeps sessions with sliding expiry: Get of a live session

@@ -63,7 +63,7 @@ func (s *Server) identifySID(ctx context.Context, sid []byte) (id identity, rene
 	key := string(sid)
 	sctx, cancel := context.WithTimeout(ctx, s.cfg.StoreTimeout)
 	defer cancel()
-	sess, err := s.d.Sessions.Session(sctx, key)
+	sess, fresh, err := s.lookupSession(sctx, key)
 	if server.IsNotFound(err) {
 		return identity{}, time.Time{}, errBadSession
 	}
@@ -72,10 +72,20 @@ func (s *Server) identifySID(ctx context.Context, sid []byte) (id identity, rene
 	}
 	id = identity{UserID: sess.UserID, OrgID: sess.OrganizationID}
 	s.idents.put(key, id, now, sess.ExpiresAt.UnixNano())
-	if sess.Renewed {
+	if fresh {
 		renewed = sess.ExpiresAt
 	}
 	return id, renewed, nil
+}
+
+// lookupSession reads the session, and whether this lookup renewed it when
+// the store can tell (server.SessionRenewer).
+func (s *Server) lookupSession(ctx context.Context, sid string) (*server.Session, bool, error) {
+	if r, ok := s.d.Sessions.(server.SessionRenewer); ok {
+		return r.SessionRenewed(ctx, sid)
+	}
+	sess, err := s.d.Sessions.Session(ctx, sid)
+	return sess, false, err
 }
 
 // newSessionID returns 256 random bits, base64url.

@@ -14,8 +14,8 @@ const sessionShards = 16
 
 // SessionStore is the memory SessionStore for one instance, with sliding
 // expiry: reading a live session extends it by the store's TTL, at most once
-// every tenth of the TTL (the answer of that read is marked Renewed, so the
-// cookie follows it without a Set-Cookie on every response). Expired
+// every tenth of the TTL (SessionRenewed reports that read, so the cookie
+// follows it without a Set-Cookie on every response). Expired
 // sessions answer ENOTFOUND at once and are removed on access and by a sweep
 // of the shard that runs on CreateSession at most once per sweep interval
 // (the smaller of the TTL and a minute), so memory holds live sessions plus
@@ -37,8 +37,9 @@ type sessionShard struct {
 }
 
 var (
-	_ server.SessionStore = (*SessionStore)(nil)
-	_ server.Pinger       = (*SessionStore)(nil)
+	_ server.SessionStore   = (*SessionStore)(nil)
+	_ server.SessionRenewer = (*SessionStore)(nil)
+	_ server.Pinger         = (*SessionStore)(nil)
 )
 
 // NewSessionStore returns a store whose sessions live ttl after their last
@@ -85,9 +86,15 @@ func (s *SessionStore) CreateSession(_ context.Context, sess *server.Session) er
 }
 
 // Session returns a copy of the live session with id, extending it by the
-// TTL when its last extension is a tenth of the TTL old (the copy is then
-// Renewed); ENOTFOUND when missing, expired or deleted.
-func (s *SessionStore) Session(_ context.Context, id string) (*server.Session, error) {
+// TTL when its last extension is a tenth of the TTL old; ENOTFOUND when
+// missing, expired or deleted.
+func (s *SessionStore) Session(ctx context.Context, id string) (*server.Session, error) {
+	sess, _, err := s.SessionRenewed(ctx, id)
+	return sess, err
+}
+
+// SessionRenewed implements server.SessionRenewer.
+func (s *SessionStore) SessionRenewed(_ context.Context, id string) (*server.Session, bool, error) {
 	now := time.Now()
 	sh := s.shard(id)
 	sh.mu.Lock()
@@ -98,14 +105,14 @@ func (s *SessionStore) Session(_ context.Context, id string) (*server.Session, e
 			delete(sh.m, id)
 			s.users.remove(sess.UserID, id)
 		}
-		return nil, server.Errorf(server.ENOTFOUND, "session not found")
+		return nil, false, server.Errorf(server.ENOTFOUND, "session not found")
+	}
+	renewed := sess.ExpiresAt.Sub(now) <= s.ttl-s.renew
+	if renewed {
+		sess.ExpiresAt = now.Add(s.ttl)
 	}
 	c := *sess
-	if sess.ExpiresAt.Sub(now) <= s.ttl-s.renew {
-		sess.ExpiresAt = now.Add(s.ttl)
-		c.ExpiresAt, c.Renewed = sess.ExpiresAt, true
-	}
-	return &c, nil
+	return &c, renewed, nil
 }
 
 // DeleteSession ends the session; deleting a missing session is not an

@@ -15,8 +15,9 @@ import (
 )
 
 var (
-	_ server.SessionStore = (*SessionStore)(nil)
-	_ server.Pinger       = (*SessionStore)(nil)
+	_ server.SessionStore   = (*SessionStore)(nil)
+	_ server.SessionRenewer = (*SessionStore)(nil)
+	_ server.Pinger         = (*SessionStore)(nil)
 )
 
 // DefaultSessionTTL is the SessionStore's sliding expiry when none is given.
@@ -130,8 +131,16 @@ func (st *SessionStore) CreateSession(ctx context.Context, s *server.Session) er
 // Session answers the live session id, from process memory when it can,
 // and extends it when it is due (see SessionStore).
 func (st *SessionStore) Session(ctx context.Context, id string) (*server.Session, error) {
+	s, _, err := st.SessionRenewed(ctx, id)
+	return s, err
+}
+
+// SessionRenewed implements server.SessionRenewer: renewed reports that
+// this lookup started the session's renewal, and ExpiresAt is then the
+// expiry the renewal sets.
+func (st *SessionStore) SessionRenewed(ctx context.Context, id string) (*server.Session, bool, error) {
 	if id == "" {
-		return nil, server.Errorf(server.ENOTFOUND, "session not found")
+		return nil, false, server.Errorf(server.ENOTFOUND, "session not found")
 	}
 	dirty := st.guard.dirty(id)
 	if st.local != nil && !dirty {
@@ -140,11 +149,11 @@ func (st *SessionStore) Session(ctx context.Context, id string) (*server.Session
 		}
 	}
 	if !st.br.allow() {
-		return nil, unavailable("session store unavailable", errBreakerOpen)
+		return nil, false, unavailable("session store unavailable", errBreakerOpen)
 	}
 	s, err := st.fetch(ctx, id, dirty)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	return st.answer(s)
 }
@@ -209,17 +218,20 @@ func decodeSession(v string) (*server.Session, error) {
 }
 
 // answer answers a copy of s (nil: ENOTFOUND), starting its renewal when
-// it is due.
-func (st *SessionStore) answer(s *server.Session) (*server.Session, error) {
+// it is due; renewed reports that it did.
+func (st *SessionStore) answer(s *server.Session) (*server.Session, bool, error) {
 	if s == nil {
-		return nil, server.Errorf(server.ENOTFOUND, "session not found")
+		return nil, false, server.Errorf(server.ENOTFOUND, "session not found")
 	}
 	// The coarse clock lags: a renewal is at most a few ms late, never early.
-	c := *s
-	if now := fasttime.UnixNano(); s.ExpiresAt.UnixNano()-now < int64(st.ttl-st.renewEvery) && st.renew(s) {
-		c.ExpiresAt, c.Renewed = time.Unix(0, now).Add(st.ttl), true
+	now := fasttime.UnixNano()
+	if s.ExpiresAt.UnixNano()-now < int64(st.ttl-st.renewEvery) && st.renew(s) {
+		c := *s
+		c.ExpiresAt = time.Unix(0, now).Add(st.ttl)
+		return &c, true, nil
 	}
-	return &c, nil
+	c := *s
+	return &c, false, nil
 }
 
 // renew extends s in the background unless a renewal of s.ID is in flight
