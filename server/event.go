@@ -13,7 +13,19 @@ const (
 	EventSyncCompleted = "sync_completed"
 	EventSyncFailed    = "sync_failed"
 	EventCallCompleted = "call_completed"
+
+	// EventSessionsEnded is internal, never sent to clients: a logout (one
+	// session) or a logout everywhere (every session of a user), for the
+	// realtime hubs of every instance, which close the matching sockets.
+	// Data is a SessionsEnded.
+	EventSessionsEnded = "sessions_ended"
 )
+
+// SessionsEnded is the Data of an EventSessionsEnded event.
+type SessionsEnded struct {
+	UserID  string `json:"userId"`
+	Session string `json:"session,omitempty"` // tag of the ended session; empty: every session of the user
+}
 
 // Event is an organization-wide broadcast; its JSON is exactly what
 // WebSocket clients receive: {type, organizationId, data, timestamp}.

@@ -127,7 +127,7 @@ func TestLoginThrottle(t *testing.T) {
 
 func TestLoginThrottlePerIP(t *testing.T) {
 	e := newEnv(t, backends[0], func(c *httpapiConfig, _ *httpapiDeps) {
-		c.IPThrottle = auth.NewMemoryThrottle(auth.ThrottleConfig{MaxFailures: 8})
+		c.LoginThrottle = auth.NewMemoryThrottle(server.LoginLimits{PerAddress: 8}, 0)
 	})
 	for i := 0; i < 8; i++ {
 		wantError(t, e.do("POST", "/api/login", fmt.Sprintf(`{"email":"spray%d@example.com","password":"x"}`, i)), 401)

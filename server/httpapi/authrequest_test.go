@@ -28,7 +28,7 @@ func TestAuthenticateRequest(t *testing.T) {
 		{"token wins over cookie", sidA, tok, e.b.org.ID, e.b.user.ID},
 	}
 	for _, tt := range tests {
-		org, user, err := e.srv.AuthenticateRequest(context.Background(), tt.cookie, tt.token)
+		org, user, _, err := e.srv.AuthenticateRequest(context.Background(), tt.cookie, tt.token)
 		if tt.org == "" {
 			if server.ErrorCode(err) != server.EUNAUTHORIZED || org != "" || user != "" {
 				t.Errorf("%s: got (%q, %q, %v); want EUNAUTHORIZED", tt.name, org, user, err)

@@ -73,6 +73,7 @@ type fakeSessions struct {
 	ttl  time.Duration
 	gets int
 	fail error
+	nbf  map[string]time.Time
 }
 
 func newFakeSessions() *fakeSessions {
@@ -108,6 +109,28 @@ func (f *fakeSessions) DeleteSession(_ context.Context, id string) error {
 	delete(f.m, id)
 	f.mu.Unlock()
 	return nil
+}
+
+func (f *fakeSessions) EndUserSessions(_ context.Context, user string) (time.Time, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for id, s := range f.m {
+		if s.UserID == user {
+			delete(f.m, id)
+		}
+	}
+	if f.nbf == nil {
+		f.nbf = map[string]time.Time{}
+	}
+	at := time.Now()
+	f.nbf[user] = at
+	return at, nil
+}
+
+func (f *fakeSessions) UserNotBefore(_ context.Context, user string) (time.Time, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.nbf[user], nil
 }
 
 func (f *fakeSessions) advance(d time.Duration) {

@@ -80,10 +80,9 @@ type Config struct {
 	WebhookTolerance    time.Duration // signature timestamp skew allowed; default 5 min
 	WebhookNegativeTTL  time.Duration // unknown external agent ids cached this long; default 5 s; negative disables
 
-	LoginThrottle auth.Throttle // failures per account; default auth.NewMemoryThrottle (5 per 15 min)
-	IPThrottle    auth.Throttle // failures per client address; default memory, 50 per 15 min
+	LoginThrottle server.LoginThrottle // attempts per account and per client address; default in memory with server.LoginLimits' defaults
 
-	TrustedProxies []string // CIDRs whose X-Forwarded-For/X-Real-IP are believed (login throttle per address); default loopback only
+	TrustedProxies []string // CIDRs whose X-Forwarded-For/X-Real-IP are believed (login throttle per address); nil: loopback only; empty: none
 
 	MaxJSONDepth int    // nesting allowed in request JSON; default 32
 	Version      string // reported by /health
@@ -101,9 +100,18 @@ type Ingester interface {
 
 // Realtime serves an authenticated WebSocket request: it checks the
 // handshake (origin included), answers 101 and hijacks the connection.
-// httpapi has authenticated the caller before calling it.
+// httpapi has authenticated the caller before calling it; session is the
+// tag of the session the socket belongs to (empty: none), by which a logout
+// closes it.
 type Realtime interface {
-	ServeWS(ctx context.Context, c *app.RequestContext, orgID, userID string)
+	ServeWS(ctx context.Context, c *app.RequestContext, orgID, userID, session string)
+}
+
+// socketCloser is the optional ability of a Realtime to close a user's
+// sockets on this instance at once (other instances close theirs on the
+// server.EventSessionsEnded event).
+type socketCloser interface {
+	CloseUser(orgID, userID, session string) int
 }
 
 // Deps are the adapters the API runs on. Realtime and DB may be nil;
@@ -205,7 +213,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 // clientIPFunc believes forwarding headers only from trusted proxies
 // (hertz's default trusts every peer, so a client could pick its address).
 func clientIPFunc(cidrs []string) (app.ClientIP, error) {
-	if len(cidrs) == 0 {
+	if cidrs == nil {
 		cidrs = []string{"127.0.0.0/8", "::1/128"}
 	}
 	nets := make([]*net.IPNet, 0, len(cidrs))
@@ -296,10 +304,7 @@ func (c *Config) setDefaults() {
 		c.RealtimeTokenSecret = randomBytes(32)
 	}
 	if c.LoginThrottle == nil {
-		c.LoginThrottle = auth.NewMemoryThrottle(auth.ThrottleConfig{})
-	}
-	if c.IPThrottle == nil {
-		c.IPThrottle = auth.NewMemoryThrottle(auth.ThrottleConfig{MaxFailures: 50})
+		c.LoginThrottle = auth.NewMemoryThrottle(server.LoginLimits{}, 0)
 	}
 }
 

@@ -87,3 +87,17 @@ func (c *identityCache) del(sid string) {
 	delete(sh.m, sid)
 	sh.mu.Unlock()
 }
+
+// delUser drops every entry of userID (logout everywhere; rare, so a scan).
+func (c *identityCache) delUser(userID string) {
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sh.mu.Lock()
+		for sid, e := range sh.m {
+			if e.id.UserID == userID {
+				delete(sh.m, sid)
+			}
+		}
+		sh.mu.Unlock()
+	}
+}

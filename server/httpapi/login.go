@@ -56,21 +56,16 @@ func (s *Server) handleLogin(ctx context.Context, c *app.RequestContext) {
 	s.writeJSON(ctx, c, 200, user)
 }
 
-// login checks the throttles and the password; every failure costs one
+// login counts the attempt (refusing it when the account or address backs
+// off) before it verifies the password; every failure costs one
 // verification so timing does not reveal which emails exist.
 func (s *Server) login(ctx context.Context, email, pw, ip string) (*server.User, error) {
-	acctKey, ipKey := "acct:"+email, "ip:"+ip
-	for _, k := range []struct {
-		th  auth.Throttle
-		key string
-	}{{s.cfg.LoginThrottle, acctKey}, {s.cfg.IPThrottle, ipKey}} {
-		wait, err := k.th.Check(ctx, k.key)
-		if err != nil {
-			return nil, err
-		}
-		if wait > 0 {
-			return nil, rateLimited(int((wait+time.Second-1)/time.Second), "too many failed logins; try again later")
-		}
+	wait, err := s.cfg.LoginThrottle.Attempt(ctx, email, ip)
+	if err != nil {
+		return nil, err
+	}
+	if wait > 0 {
+		return nil, rateLimited(int((wait+time.Second-1)/time.Second), "too many failed logins; try again later")
 	}
 	sctx, cancel := context.WithTimeout(ctx, s.cfg.StoreTimeout)
 	defer cancel()
@@ -83,11 +78,11 @@ func (s *Server) login(ctx context.Context, email, pw, ip string) (*server.User,
 		return nil, err
 	}
 	if !ok {
-		_ = s.cfg.LoginThrottle.Failure(ctx, acctKey)
-		_ = s.cfg.IPThrottle.Failure(ctx, ipKey)
 		return nil, errBadCredentials
 	}
-	_ = s.cfg.LoginThrottle.Reset(ctx, acctKey)
+	if err := s.cfg.LoginThrottle.Succeeded(ctx, email, ip); err != nil {
+		s.log.Warn("cannot reset login throttle", "err", err)
+	}
 	return user, nil
 }
 
@@ -113,20 +108,6 @@ func (s *Server) verify(ctx context.Context, user *server.User, pw string) (bool
 		return false, nil
 	}
 	return ok, nil
-}
-
-// handleLogout: POST /api/logout ends the session and clears the cookie.
-func (s *Server) handleLogout(ctx context.Context, c *app.RequestContext, _ identity) {
-	sid := string(c.Request.Header.Cookie(SessionCookie))
-	s.idents.del(sid)
-	sctx, cancel := context.WithTimeout(ctx, s.cfg.StoreTimeout)
-	defer cancel()
-	if err := s.d.Sessions.DeleteSession(sctx, sid); err != nil && !server.IsNotFound(err) {
-		s.writeError(ctx, c, err)
-		return
-	}
-	s.setSessionCookie(c, "", -1)
-	writeJSONBytes(c, 200, []byte(`{"status":"ok"}`))
 }
 
 // handleAuthUser: GET /api/auth/user, the user read through the cache.

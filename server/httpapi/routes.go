@@ -28,6 +28,7 @@ func (s *Server) routes(e *route.Engine) {
 
 	s.handle(e, "POST", "/api/login", lim, s.handleLogin)
 	s.handle(e, "POST", "/api/logout", lim, s.authed(s.handleLogout))
+	s.handle(e, "POST", "/api/logout-all", lim, s.authed(s.handleLogoutAll))
 	s.handle(e, "GET", "/api/auth/user", 0, s.authed(s.handleAuthUser))
 
 	s.handle(e, "GET", "/api/agents", 0, s.authed(s.handleAgents))

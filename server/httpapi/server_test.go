@@ -176,16 +176,24 @@ func TestMetrics(t *testing.T) {
 }
 
 type fakeRealtime struct {
-	mu        sync.Mutex
-	org, user string
-	calls     int
+	mu                 sync.Mutex
+	org, user, session string
+	calls              int
+	closed             []string // "org/user/session" of each CloseUser
 }
 
-func (f *fakeRealtime) ServeWS(_ context.Context, c *app_RequestContext, orgID, userID string) {
+func (f *fakeRealtime) ServeWS(_ context.Context, c *app_RequestContext, orgID, userID, session string) {
 	f.mu.Lock()
-	f.org, f.user, f.calls = orgID, userID, f.calls+1
+	f.org, f.user, f.session, f.calls = orgID, userID, session, f.calls+1
 	f.mu.Unlock()
 	c.SetStatusCode(101)
+}
+
+func (f *fakeRealtime) CloseUser(orgID, userID, session string) int {
+	f.mu.Lock()
+	f.closed = append(f.closed, orgID+"/"+userID+"/"+session)
+	f.mu.Unlock()
+	return 1
 }
 
 func TestRealtimeAuth(t *testing.T) {

@@ -13,16 +13,20 @@ import (
 const sessionShards = 16
 
 // SessionStore is the memory SessionStore for one instance, with sliding
-// expiry: reading a live session extends it by the store's TTL. Expired
+// expiry: reading a live session extends it by the store's TTL, at most once
+// every tenth of the TTL (SessionRenewed reports that read, so the cookie
+// follows it without a Set-Cookie on every response). Expired
 // sessions answer ENOTFOUND at once and are removed on access and by a sweep
 // of the shard that runs on CreateSession at most once per sweep interval
 // (the smaller of the TTL and a minute), so memory holds live sessions plus
 // at most one interval's worth of expired ones. No goroutine.
 type SessionStore struct {
 	ttl    time.Duration
-	sweep  int64 // nanoseconds between sweeps of one shard
+	renew  time.Duration // extend a session once it is this much older than its last extension
+	sweep  int64         // nanoseconds between sweeps of one shard
 	seed   maphash.Seed
 	shards [sessionShards]sessionShard
+	users  userIndex
 }
 
 type sessionShard struct {
@@ -33,8 +37,9 @@ type sessionShard struct {
 }
 
 var (
-	_ server.SessionStore = (*SessionStore)(nil)
-	_ server.Pinger       = (*SessionStore)(nil)
+	_ server.SessionStore   = (*SessionStore)(nil)
+	_ server.SessionRenewer = (*SessionStore)(nil)
+	_ server.Pinger         = (*SessionStore)(nil)
 )
 
 // NewSessionStore returns a store whose sessions live ttl after their last
@@ -43,7 +48,8 @@ func NewSessionStore(ttl time.Duration) *SessionStore {
 	if ttl <= 0 {
 		ttl = 24 * time.Hour
 	}
-	s := &SessionStore{ttl: ttl, sweep: int64(min(ttl, time.Minute)), seed: maphash.MakeSeed()}
+	s := &SessionStore{ttl: ttl, renew: ttl / 10, sweep: int64(min(ttl, time.Minute)), seed: maphash.MakeSeed(),
+		users: newUserIndex(ttl)}
 	for i := range s.shards {
 		s.shards[i].m = make(map[string]*server.Session)
 	}
@@ -70,17 +76,25 @@ func (s *SessionStore) CreateSession(_ context.Context, sess *server.Session) er
 	sh := s.shard(sess.ID)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	sh.maybeSweep(now.UnixNano(), s.sweep)
+	sh.maybeSweep(now.UnixNano(), s.sweep, &s.users)
 	if old, ok := sh.m[c.ID]; ok && old.ExpiresAt.After(now) {
 		return server.Errorf(server.ECONFLICT, "session id already in use")
 	}
 	sh.m[c.ID] = &c
+	s.users.add(c.UserID, c.ID)
 	return nil
 }
 
-// Session returns a copy of the live session with id and extends it by the
-// TTL; ENOTFOUND when missing, expired or deleted.
-func (s *SessionStore) Session(_ context.Context, id string) (*server.Session, error) {
+// Session returns a copy of the live session with id, extending it by the
+// TTL when its last extension is a tenth of the TTL old; ENOTFOUND when
+// missing, expired or deleted.
+func (s *SessionStore) Session(ctx context.Context, id string) (*server.Session, error) {
+	sess, _, err := s.SessionRenewed(ctx, id)
+	return sess, err
+}
+
+// SessionRenewed implements server.SessionRenewer.
+func (s *SessionStore) SessionRenewed(_ context.Context, id string) (*server.Session, bool, error) {
 	now := time.Now()
 	sh := s.shard(id)
 	sh.mu.Lock()
@@ -89,12 +103,16 @@ func (s *SessionStore) Session(_ context.Context, id string) (*server.Session, e
 	if !ok || !sess.ExpiresAt.After(now) {
 		if ok {
 			delete(sh.m, id)
+			s.users.remove(sess.UserID, id)
 		}
-		return nil, server.Errorf(server.ENOTFOUND, "session not found")
+		return nil, false, server.Errorf(server.ENOTFOUND, "session not found")
 	}
-	sess.ExpiresAt = now.Add(s.ttl)
+	renewed := sess.ExpiresAt.Sub(now) <= s.ttl-s.renew
+	if renewed {
+		sess.ExpiresAt = now.Add(s.ttl)
+	}
 	c := *sess
-	return &c, nil
+	return &c, renewed, nil
 }
 
 // DeleteSession ends the session; deleting a missing session is not an
@@ -102,9 +120,33 @@ func (s *SessionStore) Session(_ context.Context, id string) (*server.Session, e
 func (s *SessionStore) DeleteSession(_ context.Context, id string) error {
 	sh := s.shard(id)
 	sh.mu.Lock()
-	delete(sh.m, id)
+	if sess, ok := sh.m[id]; ok {
+		delete(sh.m, id)
+		s.users.remove(sess.UserID, id)
+	}
 	sh.mu.Unlock()
 	return nil
+}
+
+// EndUserSessions implements server.SessionStore: it ends every session of
+// userID.
+func (s *SessionStore) EndUserSessions(_ context.Context, userID string) (time.Time, error) {
+	at := time.Now()
+	ids := s.users.end(userID, at)
+	for _, id := range ids {
+		sh := s.shard(id)
+		sh.mu.Lock()
+		if sess, ok := sh.m[id]; ok && sess.UserID == userID {
+			delete(sh.m, id)
+		}
+		sh.mu.Unlock()
+	}
+	return at, nil
+}
+
+// UserNotBefore implements server.SessionStore.
+func (s *SessionStore) UserNotBefore(_ context.Context, userID string) (time.Time, error) {
+	return s.users.notBefore(userID, time.Now()), nil
 }
 
 // Len returns the number of sessions held, expired ones not yet swept
@@ -125,7 +167,7 @@ func (s *SessionStore) Ping(context.Context) error { return nil }
 
 // maybeSweep removes expired sessions when the last sweep is older than
 // every. sh.mu held.
-func (sh *sessionShard) maybeSweep(now, every int64) {
+func (sh *sessionShard) maybeSweep(now, every int64, users *userIndex) {
 	if now-sh.lastSweep < every {
 		return
 	}
@@ -133,6 +175,7 @@ func (sh *sessionShard) maybeSweep(now, every int64) {
 	for id, sess := range sh.m {
 		if sess.ExpiresAt.UnixNano() <= now {
 			delete(sh.m, id)
+			users.remove(sess.UserID, id)
 		}
 	}
 }

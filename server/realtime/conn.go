@@ -29,6 +29,7 @@ type conn struct {
 	nc        network.Conn // the socket; never hertz's pooled hijack wrapper if avoidable
 	unwrapped bool         // nc is the connection under hertz's wrapper
 	userID    string
+	session   string // tag of the session it was opened from; empty: none
 
 	org    *org   // set by org.add
 	idx    int    // position in org.conns; guarded by org.mu
@@ -48,9 +49,9 @@ type conn struct {
 var errDead = errors.New("connection handler returned")
 
 // newConn wraps the hijacked connection.
-func newConn(h *Hub, hijacked network.Conn, userID string) *conn {
+func newConn(h *Hub, hijacked network.Conn, userID, session string) *conn {
 	nc, ok := unwrapHijacked(hijacked)
-	return &conn{hub: h, nc: nc, unwrapped: ok, userID: userID}
+	return &conn{hub: h, nc: nc, unwrapped: ok, userID: userID, session: session}
 }
 
 // release runs when the hijack handler returns: no write happens after it.

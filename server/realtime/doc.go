@@ -21,7 +21,9 @@
 // are encoded once per event into a small per-organization ring, each
 // connection holds a cursor into it, and a fixed pool of writer goroutines
 // drains the connections that are behind, each write under WriteTimeout. A
-// connection more than SendQueue frames behind is dropped with 1013. One
+// connection more than SendQueue frames behind is dropped with 1013; a
+// logout drops its session's connections, or all of a user's, with 1008
+// (CloseUser here, the server.EventSessionsEnded bus event elsewhere). One
 // timer per hub pings every connection each PingInterval and drops those
 // that stayed silent PongTimeout after it.
 package realtime

@@ -80,11 +80,11 @@ func forEachMode(t *testing.T, fn func(t *testing.T, newServer serverFunc)) {
 }
 
 // headerAuth is the fake authentication: X-Org and X-User.
-func headerAuth(_ context.Context, r *http.Request) (string, string, error) {
+func headerAuth(_ context.Context, r *http.Request) (string, string, string, error) {
 	if r.Header.Get("X-Org") == "" {
-		return "", "", errors.New("no identity")
+		return "", "", "", errors.New("no identity")
 	}
-	return r.Header.Get("X-Org"), r.Header.Get("X-User"), nil
+	return r.Header.Get("X-Org"), r.Header.Get("X-User"), r.Header.Get("X-Session"), nil
 }
 
 // newListenerServer serves the hub on a dedicated listener (Hub.Serve).
@@ -131,7 +131,7 @@ func newTestServer(tb testing.TB, cfg Config, bus server.Bus, sync Syncer) *test
 			c.AbortWithStatus(http.StatusUnauthorized)
 			return
 		}
-		hub.ServeWS(ctx, c, org, user)
+		hub.ServeWS(ctx, c, org, user, string(c.GetHeader("X-Session")))
 	})
 	go func() { _ = h.Run() }()
 	tb.Cleanup(func() {

@@ -96,6 +96,10 @@ func (h *Hub) onEvent(ev server.Event) {
 	if ev.OrganizationID == "" {
 		return
 	}
+	if ev.Type == server.EventSessionsEnded {
+		h.onSessionsEnded(ev)
+		return
+	}
 	h.mu.RLock()
 	o := h.orgs[ev.OrganizationID]
 	h.mu.RUnlock()

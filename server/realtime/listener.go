@@ -19,8 +19,9 @@ import (
 
 // Authenticator resolves the identity of an upgrade request on the
 // dedicated listener (the session cookie or the signed token; never the
-// organization from the query). An error answers 401 before the upgrade.
-type Authenticator func(ctx context.Context, r *http.Request) (orgID, userID string, err error)
+// organization from the query) and the tag of the session it belongs to
+// (empty: none). An error answers 401 before the upgrade.
+type Authenticator func(ctx context.Context, r *http.Request) (orgID, userID, session string, err error)
 
 // Limits of the dedicated listener's handshake.
 const (
@@ -150,11 +151,11 @@ func (h *Hub) upgrade(ctx context.Context, st *epState, nc netpoll.Connection, a
 	if herr != nil {
 		return nil, refuse(nc, herr.status, herr.msg)
 	}
-	orgID, userID, err := auth(ctx, req)
+	orgID, userID, session, err := auth(ctx, req)
 	if err != nil || orgID == "" {
 		return nil, refuse(nc, http.StatusUnauthorized, "unauthorized")
 	}
-	c := &conn{hub: h, nc: hc, unwrapped: true, userID: userID}
+	c := &conn{hub: h, nc: hc, unwrapped: true, userID: userID, session: session}
 	c.lastSeen.Store(h.now())
 	resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
 		acceptKey(key) + "\r\n\r\n"

@@ -13,11 +13,12 @@ import (
 
 // ServeWS upgrades an authenticated request to a WebSocket for the given
 // identity. The caller (httpapi) has already authenticated the request and
-// passes the organization and user from the identity. A bad handshake is
+// passes the organization and user from the identity, and the tag of the
+// session it belongs to (empty: none), by which a logout closes it. A bad handshake is
 // answered with 400/403/405/426 and a JSON {"error"}; during Shutdown 503.
 // On success the response is 101 (hertz writes it, then runs the hijack
 // handler on the connection's goroutine, which lives as long as the socket).
-func (h *Hub) ServeWS(ctx context.Context, c *app.RequestContext, orgID, userID string) {
+func (h *Hub) ServeWS(ctx context.Context, c *app.RequestContext, orgID, userID, session string) {
 	if h.closing.Load() {
 		c.AbortWithStatusJSON(http.StatusServiceUnavailable, map[string]string{"error": "server shutting down"})
 		return
@@ -35,13 +36,13 @@ func (h *Hub) ServeWS(ctx context.Context, c *app.RequestContext, orgID, userID 
 	c.Response.Header.Set("Connection", "Upgrade")
 	c.Response.Header.Set("Sec-WebSocket-Accept", acceptKey(key))
 	// The request's buffers are recycled after the handler: copy the ids.
-	orgID, userID = strings.Clone(orgID), strings.Clone(userID)
-	c.Hijack(func(nc network.Conn) { h.serveConn(nc, orgID, userID) })
+	orgID, userID, session = strings.Clone(orgID), strings.Clone(userID), strings.Clone(session)
+	c.Hijack(func(nc network.Conn) { h.serveConn(nc, orgID, userID, session) })
 }
 
 // serveConn runs on the hijack goroutine for the socket's whole life.
-func (h *Hub) serveConn(nc network.Conn, orgID, userID string) {
-	c := newConn(h, nc, userID)
+func (h *Hub) serveConn(nc network.Conn, orgID, userID, session string) {
+	c := newConn(h, nc, userID, session)
 	c.lastSeen.Store(h.now())
 	if !h.join(c, orgID) {
 		c.drop(ws.StatusGoingAway, "server shutting down", ReasonShutdown, true)
@@ -193,5 +194,5 @@ func (c *conn) closeByPeer(payload []byte) {
 // Hub is httpapi's Realtime; the interface is restated here so that a
 // signature drift fails to compile in this package too.
 var _ interface {
-	ServeWS(ctx context.Context, c *app.RequestContext, orgID, userID string)
+	ServeWS(ctx context.Context, c *app.RequestContext, orgID, userID, session string)
 } = (*Hub)(nil)

@@ -15,8 +15,9 @@ import (
 )
 
 var (
-	_ server.SessionStore = (*SessionStore)(nil)
-	_ server.Pinger       = (*SessionStore)(nil)
+	_ server.SessionStore   = (*SessionStore)(nil)
+	_ server.SessionRenewer = (*SessionStore)(nil)
+	_ server.Pinger         = (*SessionStore)(nil)
 )
 
 // DefaultSessionTTL is the SessionStore's sliding expiry when none is given.
@@ -60,6 +61,7 @@ const sessionRenewDivisor = 10
 type SessionStore struct {
 	rc         rueidis.Client
 	prefix     string
+	base       string // cfg.Prefix: the per-user keys live under it
 	ikey       string // index key of prefix in local
 	ttl        time.Duration
 	renewEvery time.Duration
@@ -82,7 +84,7 @@ func NewSessionStore(rc rueidis.Client, cfg Config, ttl time.Duration) *SessionS
 		ttl = DefaultSessionTTL
 	}
 	fasttime.Start()
-	st := &SessionStore{rc: rc, prefix: cfg.Prefix + "session:", ttl: ttl, renewEvery: ttl / sessionRenewDivisor,
+	st := &SessionStore{rc: rc, prefix: cfg.Prefix + "session:", base: cfg.Prefix, ttl: ttl, renewEvery: ttl / sessionRenewDivisor,
 		localTTL: cfg.CacheTTL, timeout: cfg.ReadTimeout, renewing: make(map[string]struct{})}
 	// index(prefix+id) == index(prefix)+id unless the strip prefix extends
 	// ours (then it depends on id).
@@ -123,14 +125,22 @@ func (st *SessionStore) CreateSession(ctx context.Context, s *server.Session) er
 		return classify(&st.br, "session", "create", err)
 	}
 	st.br.record(nil)
-	return nil
+	return st.index(ctx, s.UserID, s.ID)
 }
 
 // Session answers the live session id, from process memory when it can,
 // and extends it when it is due (see SessionStore).
 func (st *SessionStore) Session(ctx context.Context, id string) (*server.Session, error) {
+	s, _, err := st.SessionRenewed(ctx, id)
+	return s, err
+}
+
+// SessionRenewed implements server.SessionRenewer: renewed reports that
+// this lookup started the session's renewal, and ExpiresAt is then the
+// expiry the renewal sets.
+func (st *SessionStore) SessionRenewed(ctx context.Context, id string) (*server.Session, bool, error) {
 	if id == "" {
-		return nil, server.Errorf(server.ENOTFOUND, "session not found")
+		return nil, false, server.Errorf(server.ENOTFOUND, "session not found")
 	}
 	dirty := st.guard.dirty(id)
 	if st.local != nil && !dirty {
@@ -139,11 +149,11 @@ func (st *SessionStore) Session(ctx context.Context, id string) (*server.Session
 		}
 	}
 	if !st.br.allow() {
-		return nil, unavailable("session store unavailable", errBreakerOpen)
+		return nil, false, unavailable("session store unavailable", errBreakerOpen)
 	}
 	s, err := st.fetch(ctx, id, dirty)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	return st.answer(s)
 }
@@ -208,22 +218,25 @@ func decodeSession(v string) (*server.Session, error) {
 }
 
 // answer answers a copy of s (nil: ENOTFOUND), starting its renewal when
-// it is due.
-func (st *SessionStore) answer(s *server.Session) (*server.Session, error) {
+// it is due; renewed reports that it did.
+func (st *SessionStore) answer(s *server.Session) (*server.Session, bool, error) {
 	if s == nil {
-		return nil, server.Errorf(server.ENOTFOUND, "session not found")
+		return nil, false, server.Errorf(server.ENOTFOUND, "session not found")
 	}
 	// The coarse clock lags: a renewal is at most a few ms late, never early.
-	if s.ExpiresAt.UnixNano()-fasttime.UnixNano() < int64(st.ttl-st.renewEvery) {
-		st.renew(s)
+	now := fasttime.UnixNano()
+	if s.ExpiresAt.UnixNano()-now < int64(st.ttl-st.renewEvery) && st.renew(s) {
+		c := *s
+		c.ExpiresAt = time.Unix(0, now).Add(st.ttl)
+		return &c, true, nil
 	}
 	c := *s
-	return &c, nil
+	return &c, false, nil
 }
 
 // renew extends s in the background unless a renewal of s.ID is in flight
-// or the breaker refuses round trips.
-func (st *SessionStore) renew(s *server.Session) {
+// or the breaker refuses round trips; it reports whether it started one.
+func (st *SessionStore) renew(s *server.Session) bool {
 	st.mu.Lock()
 	_, busy := st.renewing[s.ID]
 	if !busy {
@@ -231,17 +244,18 @@ func (st *SessionStore) renew(s *server.Session) {
 	}
 	st.mu.Unlock()
 	if busy {
-		return
+		return false
 	}
 	if !st.br.allow() {
 		st.renewDone(s.ID)
-		return
+		return false
 	}
 	n := *s
 	go func() {
 		defer st.renewDone(n.ID)
 		_ = st.extend(&n) // the session stays valid until its current ExpiresAt
 	}()
+	return true
 }
 
 func (st *SessionStore) renewDone(id string) {
@@ -263,7 +277,8 @@ func (st *SessionStore) extend(s *server.Session) error {
 	ctx, cancel := context.WithTimeout(context.Background(), st.timeout)
 	defer cancel()
 	cmd := st.rc.B().Set().Key(st.prefix + s.ID).Value(rueidis.BinaryString(b)).Xx().PxMilliseconds(st.ttl.Milliseconds()).Build()
-	err = st.rc.Do(ctx, cmd).Error()
+	res := st.rc.DoMulti(ctx, cmd, st.indexExpire(s.UserID)) // the index outlives its sessions
+	err = res[0].Error()
 	st.guard.mark(s.ID)
 	if err != nil && !rueidis.IsRedisNil(err) { // nil: gone meanwhile
 		return classify(&st.br, "session", "renew", err)

@@ -36,6 +36,8 @@ func Run(t *testing.T, newStore func(t testing.TB, ttl time.Duration) server.Ses
 		{"Expiry", 300 * time.Millisecond, testExpiry},
 		{"SlidingExpiry", 600 * time.Millisecond, testSliding},
 		{"Concurrent", time.Hour, testConcurrent},
+		{"EndUserSessions", time.Hour, testEndUser},
+		{"Renewed", time.Second, testRenewed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -249,5 +251,96 @@ func testConcurrent(t *testing.T, s server.SessionStore, _ time.Duration) {
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
+	}
+}
+
+// mustCreateFor creates a session of user or fails the test.
+func mustCreateFor(tb testing.TB, s server.SessionStore, user string) *server.Session {
+	tb.Helper()
+	sess := &server.Session{ID: NewID(tb), UserID: user, OrganizationID: "org"}
+	if err := s.CreateSession(context.Background(), sess); err != nil {
+		tb.Fatalf("CreateSession: %v", err)
+	}
+	tb.Cleanup(func() { _ = s.DeleteSession(context.Background(), sess.ID) })
+	return sess
+}
+
+// testEndUser: "log out everywhere" ends every session of the user and
+// none of another user's, records the not-before time, and the user can
+// log in again.
+func testEndUser(t *testing.T, s server.SessionStore, _ time.Duration) {
+	ctx := context.Background()
+	u, v := "user-"+NewID(t), "user-"+NewID(t)
+	mine := []*server.Session{mustCreateFor(t, s, u), mustCreateFor(t, s, u), mustCreateFor(t, s, u)}
+	other := mustCreateFor(t, s, v)
+	if err := s.DeleteSession(ctx, mine[2].ID); err != nil { // a plain logout first
+		t.Fatal(err)
+	}
+	if nbf, err := s.UserNotBefore(ctx, u); err != nil || !nbf.IsZero() {
+		t.Fatalf("UserNotBefore before any logout everywhere: got (%v, %v); want zero", nbf, err)
+	}
+	before := time.Now()
+	at, err := s.EndUserSessions(ctx, u)
+	if err != nil {
+		t.Fatalf("EndUserSessions: %v", err)
+	}
+	if !near(at, before, time.Second) {
+		t.Errorf("EndUserSessions time: got %v; want about %v", at, before)
+	}
+	for _, sess := range mine {
+		wantGone(t, s, sess.ID)
+	}
+	if _, err := s.Session(ctx, other.ID); err != nil {
+		t.Fatalf("another user's session after EndUserSessions: got %v; want it alive", err)
+	}
+	nbf, err := s.UserNotBefore(ctx, u)
+	if err != nil || !near(nbf, at, 2*time.Millisecond) {
+		t.Errorf("UserNotBefore: got (%v, %v); want %v", nbf, err, at)
+	}
+	if nbf, err := s.UserNotBefore(ctx, v); err != nil || !nbf.IsZero() {
+		t.Errorf("UserNotBefore(other user): got (%v, %v); want zero", nbf, err)
+	}
+	again := mustCreateFor(t, s, u)
+	if _, err := s.Session(ctx, again.ID); err != nil {
+		t.Fatalf("a login after EndUserSessions: got %v; want it alive", err)
+	}
+	if _, err := s.EndUserSessions(ctx, "user-"+NewID(t)); err != nil {
+		t.Fatalf("EndUserSessions of a user with no session: got %v; want nil", err)
+	}
+}
+
+// testRenewed: the lookup that extends the session says so (the store is
+// a server.SessionRenewer) and carries the new expiry; lookups soon after
+// do not extend it again (renewals at most every tenth of the TTL, so the
+// cookie is re-set that rarely).
+func testRenewed(t *testing.T, s server.SessionStore, ttl time.Duration) {
+	r, ok := s.(server.SessionRenewer)
+	if !ok {
+		t.Fatalf("%T is not a server.SessionRenewer", s)
+	}
+	ctx := context.Background()
+	sess := MustCreate(t, s)
+	if got, renewed, err := r.SessionRenewed(ctx, sess.ID); err != nil || renewed {
+		t.Fatalf("lookup of a fresh session: got (%+v, renewed %v, %v); want not renewed", got, renewed, err)
+	}
+	time.Sleep(ttl/10 + 50*time.Millisecond)
+	got, renewed, err := r.SessionRenewed(ctx, sess.ID)
+	if err != nil || !renewed {
+		t.Fatalf("lookup %v after the last extension (TTL %v): got (%+v, renewed %v, %v); want renewed", ttl/10+50*time.Millisecond, ttl, got, renewed, err)
+	}
+	if !near(got.ExpiresAt, time.Now().Add(ttl), 100*time.Millisecond) {
+		t.Errorf("renewed expiresAt: got %v; want about now+%v", got.ExpiresAt, ttl)
+	}
+	again := 0
+	for range 5 {
+		time.Sleep(2 * time.Millisecond)
+		if _, renewed, err := r.SessionRenewed(ctx, sess.ID); err != nil {
+			t.Fatalf("SessionRenewed: %v", err)
+		} else if renewed {
+			again++
+		}
+	}
+	if again != 0 {
+		t.Errorf("5 lookups right after a renewal: got %d renewed; want 0", again)
 	}
 }

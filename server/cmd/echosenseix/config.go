@@ -163,6 +163,20 @@ type Config struct {
 	// TUNING_TIER, default none: load tier whose connections the host must carry.
 	TuningTier string `env:"TUNING_TIER" envDefault:"" unit:"1k|10k|100k" doc:"load tier this server is sized for (users, page-load and webhook connections of loadtests/tiers): at start-up each serving process compares RLIMIT_NOFILE, net.core.somaxconn, net.ipv4.tcp_max_syn_backlog, fs.nr_open and fs.file-max with what its share of those connections needs, logs one warning per setting that is off, reports host_setting_ok{key} and a \"host\" check in /health (degraded, never 503); empty = not checked"`
 
+	// Login throttle, client addresses and logout everywhere.
+	// LOGIN_MAX_ATTEMPTS_PER_ACCOUNT, default 5: attempts on one account before it backs off.
+	LoginMaxAttemptsPerAccount int `env:"LOGIN_MAX_ATTEMPTS_PER_ACCOUNT" envDefault:"5" unit:"attempts" doc:"login attempts on one account (from all addresses) before it backs off; the back-off refuses only addresses that already failed on the account, so its owner still gets in from another address"`
+	// LOGIN_MAX_ATTEMPTS_PER_ADDRESS, default 20: attempts from one client address before it backs off.
+	LoginMaxAttemptsPerAddress int `env:"LOGIN_MAX_ATTEMPTS_PER_ADDRESS" envDefault:"20" unit:"attempts" doc:"login attempts from one client address (on all accounts) before it backs off; a success gives its attempt back"`
+	// LOGIN_THROTTLE_WINDOW, default 900 s: counters are forgotten this long after the last attempt.
+	LoginThrottleWindow int `env:"LOGIN_THROTTLE_WINDOW" envDefault:"900" unit:"s" doc:"a login counter is forgotten this long after its last attempt (or its back-off, if later); counted in Redis when SESSION_STORE=redis (shared by every worker and instance), else per process"`
+	// LOGIN_BACKOFF, default 60 s: first refusal period past a limit.
+	LoginBackoff int `env:"LOGIN_BACKOFF" envDefault:"60" unit:"s" doc:"refusal period (429 with Retry-After) once a login limit is reached; doubles with each further attempt, up to LOGIN_BACKOFF_MAX"`
+	// LOGIN_BACKOFF_MAX, default 3600 s: longest refusal period.
+	LoginBackoffMax int `env:"LOGIN_BACKOFF_MAX" envDefault:"3600" unit:"s" doc:"longest login refusal period"`
+	// TRUSTED_PROXIES, default loopback: peers whose forwarding headers name the client.
+	TrustedProxies string `env:"TRUSTED_PROXIES" envDefault:"127.0.0.0/8,::1/128" unit:"CIDRs|none" doc:"comma-separated CIDRs (or addresses) of reverse proxies whose X-Forwarded-For / X-Real-IP name the client address (login limits per address); other peers are their own address; none trusts no peer. Behind docker-compose's nginx, add the compose network"`
+
 	// CLUSTER_TEST_CRASH, default none: test hook.
 	ClusterTestCrash string `env:"CLUSTER_TEST_CRASH" envDefault:"" unit:"startup[:slot]" doc:"test hook: startup makes every worker (startup:N only slot N) exit 3 before it serves"`
 }
@@ -337,6 +351,12 @@ func (c *Config) rules() []rule {
 		{"DATABASE_STATEMENT_TIMEOUT", c.DatabaseStatementTimeout, c.DatabaseStatementTimeout > 0, "milliseconds > 0"},
 		{"SESSION_STORE", c.SessionStore, oneOf(c.SessionStore, "memory", "redis"), "memory or redis"},
 		{"SESSION_TTL", c.SessionTTL, c.SessionTTL > 0, "seconds > 0"},
+		{"LOGIN_MAX_ATTEMPTS_PER_ACCOUNT", c.LoginMaxAttemptsPerAccount, c.LoginMaxAttemptsPerAccount >= 1 && c.LoginMaxAttemptsPerAccount <= 10000, "an integer from 1 to 10000"},
+		{"LOGIN_MAX_ATTEMPTS_PER_ADDRESS", c.LoginMaxAttemptsPerAddress, c.LoginMaxAttemptsPerAddress >= 1 && c.LoginMaxAttemptsPerAddress <= 100000, "an integer from 1 to 100000"},
+		{"LOGIN_THROTTLE_WINDOW", c.LoginThrottleWindow, c.LoginThrottleWindow >= 1, "seconds >= 1"},
+		{"LOGIN_BACKOFF", c.LoginBackoff, c.LoginBackoff >= 1, "seconds >= 1"},
+		{"LOGIN_BACKOFF_MAX", c.LoginBackoffMax, c.LoginBackoffMax >= c.LoginBackoff, fmt.Sprintf("seconds >= LOGIN_BACKOFF (%d)", c.LoginBackoff)},
+		{"TRUSTED_PROXIES", c.TrustedProxies, validProxies(c.TrustedProxies), "none or comma-separated CIDRs or IP addresses, e.g. 127.0.0.0/8,10.0.0.0/8"},
 		{"INGEST_BATCH_MAX_ROWS", c.IngestBatchMaxRows, c.IngestBatchMaxRows >= 1 && c.IngestBatchMaxRows <= 10000, "an integer from 1 to 10000"},
 		{"INGEST_BATCH_MAX_WAIT", c.IngestBatchMaxWait, c.IngestBatchMaxWait >= 1 && c.IngestBatchMaxWait <= 1000, "milliseconds from 1 to 1000"},
 		{"INGEST_BATCH_MAX_PENDING", c.IngestBatchMaxPending, c.IngestBatchMaxPending >= 1, "an integer >= 1"},

@@ -54,7 +54,7 @@ func listenRealtime(cfg *Config, worker *cluster.Worker) (net.Listener, error) {
 // session cookie; the organization from the identity) to the dedicated
 // listener's Authenticator.
 func realtimeAuth(srv *httpapi.Server) realtime.Authenticator {
-	return func(ctx context.Context, r *http.Request) (string, string, error) {
+	return func(ctx context.Context, r *http.Request) (string, string, string, error) {
 		sid := ""
 		if c, err := r.Cookie(httpapi.SessionCookie); err == nil {
 			sid = c.Value

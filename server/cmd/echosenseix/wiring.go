@@ -17,6 +17,7 @@ import (
 	"github.com/echosenseix/echosenseix/server/cluster"
 	"github.com/echosenseix/echosenseix/server/httpapi"
 	"github.com/echosenseix/echosenseix/server/inmem"
+	"github.com/echosenseix/echosenseix/server/internal/auth"
 	"github.com/echosenseix/echosenseix/server/internal/groupcommit"
 	"github.com/echosenseix/echosenseix/server/postgres"
 	"github.com/echosenseix/echosenseix/server/realtime"
@@ -219,6 +220,15 @@ func (a *app) sessions(cfg *Config, rcfg redis.Config) server.SessionStore {
 	return inmem.NewSessionStore(cfg.SessionTTLDuration())
 }
 
+// loginThrottle answers the login throttle of cfg: in Redis with the
+// sessions (shared by every worker and instance), else in process memory.
+func (a *app) loginThrottle(cfg *Config, rcfg redis.Config) server.LoginThrottle {
+	if cfg.SessionStore == "redis" {
+		return redis.NewLoginThrottle(a.rc, rcfg, cfg.LoginLimits())
+	}
+	return auth.NewMemoryThrottle(cfg.LoginLimits(), 0)
+}
+
 // openHTTP builds the API and its metrics registry.
 func (a *app) openHTTP(cfg *Config, log *slog.Logger, st stores, ln net.Listener) error {
 	rcfg, _ := redisConfig(cfg)
@@ -260,6 +270,8 @@ func (a *app) openHTTP(cfg *Config, log *slog.Logger, st stores, ln net.Listener
 		MaxHeaderBytes:  cfg.HTTPMaxHeaderBytes,
 		AllowedOrigins:  cfg.Origins(),
 		HealthOnAdmin:   cfg.AdminAddr != "",
+		LoginThrottle:   a.loginThrottle(cfg, rcfg),
+		TrustedProxies:  cfg.TrustedProxyCIDRs(),
 	}, httpapi.Deps{
 		Orgs: st, Users: st, Agents: st, Lookup: st, CallLogs: st, Documents: st,
 		Sessions: a.sessions(cfg, rcfg), Cache: a.cache, Queue: a.queue, Bus: a.bus,

@@ -2,118 +2,142 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"sync"
 	"time"
+
+	"github.com/echosenseix/echosenseix/server"
 )
 
-// Throttle counts failed logins per key (an account's email, a client
-// address) and refuses a key after too many failures in a window. The memory
-// implementation is per instance; a shared (Redis) one can satisfy the same
-// interface later.
-type Throttle interface {
-	// Check answers 0 when key may try now, else how long it must wait.
-	Check(ctx context.Context, key string) (time.Duration, error)
-	// Failure records one failed attempt for key.
-	Failure(ctx context.Context, key string) error
-	// Reset forgets key's failures (after a successful login).
-	Reset(ctx context.Context, key string) error
-}
+// DefaultMaxKeys bounds the keys a MemoryThrottle tracks.
+const DefaultMaxKeys = 100_000
 
-// Default throttle settings.
-const (
-	DefaultMaxFailures = 5                // failures per key per window
-	DefaultWindow      = 15 * time.Minute // window length and lockout
-	DefaultMaxKeys     = 100_000          // keys tracked in memory
-)
-
-// ThrottleConfig configures a MemoryThrottle. Zero fields take the defaults.
-type ThrottleConfig struct {
-	MaxFailures int           // failures allowed in Window; default 5
-	Window      time.Duration // fixed window, also the lockout; default 15 min
-	MaxKeys     int           // bound on tracked keys; default 100,000
-}
-
-// MemoryThrottle is a fixed-window failure counter held in process memory.
+// MemoryThrottle is the server.LoginThrottle of one process: the rules of
+// server.LoginThrottle, counted under one mutex. A cluster of workers or
+// instances needs the shared (Redis) one, or each process allows the limit.
 type MemoryThrottle struct {
-	cfg ThrottleConfig
-	now func() time.Time
+	lim     server.LoginLimits
+	maxKeys int
+	now     func() time.Time
 
 	mu   sync.Mutex
-	keys map[string]*window
+	keys map[string]*counter
 }
 
-type window struct {
-	start    time.Time
-	failures int
+// counter is one throttle key: attempts counted, refused until, forgotten at.
+type counter struct {
+	n     int
+	until int64 // unix ns
+	exp   int64 // unix ns
 }
 
-var _ Throttle = (*MemoryThrottle)(nil)
+var _ server.LoginThrottle = (*MemoryThrottle)(nil)
 
-// NewMemoryThrottle returns a MemoryThrottle with cfg's settings.
-func NewMemoryThrottle(cfg ThrottleConfig) *MemoryThrottle {
-	if cfg.MaxFailures <= 0 {
-		cfg.MaxFailures = DefaultMaxFailures
+// NewMemoryThrottle returns a MemoryThrottle with lim (zero fields take the
+// defaults) tracking at most maxKeys keys (<= 0: DefaultMaxKeys).
+func NewMemoryThrottle(lim server.LoginLimits, maxKeys int) *MemoryThrottle {
+	if maxKeys <= 0 {
+		maxKeys = DefaultMaxKeys
 	}
-	if cfg.Window <= 0 {
-		cfg.Window = DefaultWindow
-	}
-	if cfg.MaxKeys <= 0 {
-		cfg.MaxKeys = DefaultMaxKeys
-	}
-	return &MemoryThrottle{cfg: cfg, now: time.Now, keys: make(map[string]*window)}
+	return &MemoryThrottle{lim: lim.WithDefaults(), maxKeys: maxKeys, now: time.Now, keys: make(map[string]*counter)}
 }
 
-// Check implements Throttle.
-func (t *MemoryThrottle) Check(_ context.Context, key string) (time.Duration, error) {
-	now := t.now()
+// ThrottleKeys answers the address, account and pair keys of an attempt;
+// long values are replaced by a digest so keys stay small.
+func ThrottleKeys(account, addr string) (a, u, p string) {
+	account, addr = shortKey(account), shortKey(addr)
+	return "a:" + addr, "u:" + account, "p:" + account + "|" + addr
+}
+
+func shortKey(s string) string {
+	if len(s) <= 64 {
+		return s
+	}
+	sum := sha256.Sum256([]byte(s))
+	return "#" + base64.RawURLEncoding.EncodeToString(sum[:18])
+}
+
+// Attempt implements server.LoginThrottle.
+func (t *MemoryThrottle) Attempt(_ context.Context, account, addr string) (time.Duration, error) {
+	ka, ku, kp := ThrottleKeys(account, addr)
+	now := t.now().UnixNano()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	w := t.keys[key]
-	if w == nil || now.Sub(w.start) >= t.cfg.Window {
-		return 0, nil
+	a, u, p := t.get(ka, now), t.get(ku, now), t.get(kp, now)
+	if a != nil && now < a.until {
+		return time.Duration(a.until - now), nil
 	}
-	if w.failures < t.cfg.MaxFailures {
-		return 0, nil
+	if u != nil && now < u.until && p != nil && p.n > 0 {
+		return time.Duration(u.until - now), nil
 	}
-	return w.start.Add(t.cfg.Window).Sub(now), nil
+	t.count(ka, a, t.lim.PerAddress, now)
+	t.count(ku, u, t.lim.PerAccount, now)
+	t.count(kp, p, 0, now)
+	return 0, nil
 }
 
-// Failure implements Throttle.
-func (t *MemoryThrottle) Failure(_ context.Context, key string) error {
-	now := t.now()
+// Succeeded implements server.LoginThrottle.
+func (t *MemoryThrottle) Succeeded(_ context.Context, account, addr string) error {
+	ka, ku, kp := ThrottleKeys(account, addr)
+	now := t.now().UnixNano()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	w := t.keys[key]
-	if w == nil || now.Sub(w.start) >= t.cfg.Window {
-		if w == nil && len(t.keys) >= t.cfg.MaxKeys {
+	delete(t.keys, kp)
+	refund(t.get(ka, now), t.lim.PerAddress)
+	refund(t.get(ku, now), t.lim.PerAccount)
+	return nil
+}
+
+// get answers the live counter of key, nil when absent or forgotten.
+func (t *MemoryThrottle) get(key string, now int64) *counter {
+	c := t.keys[key]
+	if c == nil || now >= c.exp {
+		return nil
+	}
+	return c
+}
+
+// count adds one attempt to key (c: its live counter or nil), starting the
+// back-off once limit (> 0) is reached.
+func (t *MemoryThrottle) count(key string, c *counter, limit int, now int64) {
+	if c == nil {
+		if len(t.keys) >= t.maxKeys {
 			t.sweep(now)
 		}
-		w = &window{start: now}
-		t.keys[key] = w
+		c = &counter{}
+		t.keys[key] = c
 	}
-	w.failures++
-	return nil
+	c.n++
+	if limit > 0 && c.n >= limit {
+		c.until = now + int64(t.lim.BackoffAfter(c.n, limit))
+	}
+	c.exp = now + int64(t.lim.Window) + max(0, c.until-now)
 }
 
-// Reset implements Throttle.
-func (t *MemoryThrottle) Reset(_ context.Context, key string) error {
-	t.mu.Lock()
-	delete(t.keys, key)
-	t.mu.Unlock()
-	return nil
+// refund gives one attempt back after a success; below the limit the key
+// is no longer refused.
+func refund(c *counter, limit int) {
+	if c == nil {
+		return
+	}
+	c.n = max(0, c.n-1)
+	if c.n < limit {
+		c.until = 0
+	}
 }
 
-// sweep drops expired windows; if none expired it drops arbitrary ones so
-// the map stays bounded (an attacker spraying keys loses precision, not
+// sweep drops forgotten keys; if none were, it drops arbitrary ones so the
+// map stays bounded (an attacker spraying keys loses precision, not
 // memory).
-func (t *MemoryThrottle) sweep(now time.Time) {
-	for k, w := range t.keys {
-		if now.Sub(w.start) >= t.cfg.Window {
+func (t *MemoryThrottle) sweep(now int64) {
+	for k, c := range t.keys {
+		if now >= c.exp {
 			delete(t.keys, k)
 		}
 	}
 	for k := range t.keys {
-		if len(t.keys) < t.cfg.MaxKeys {
+		if len(t.keys) < t.maxKeys {
 			break
 		}
 		delete(t.keys, k)

@@ -2,48 +2,40 @@ package auth
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
-	"time"
+
+	"github.com/echosenseix/echosenseix/server"
+	"github.com/echosenseix/echosenseix/server/throttletest"
 )
 
-func TestMemoryThrottle(t *testing.T) {
-	ctx := context.Background()
-	now := time.Unix(1000, 0)
-	th := NewMemoryThrottle(ThrottleConfig{MaxFailures: 3, Window: time.Minute, MaxKeys: 10})
-	th.now = func() time.Time { return now }
-	for i := 0; i < 3; i++ {
-		if d, _ := th.Check(ctx, "a"); d != 0 {
-			t.Fatalf("Check after %d failures = %v; want 0", i, d)
-		}
-		_ = th.Failure(ctx, "a")
-	}
-	now = now.Add(10 * time.Second)
-	if d, _ := th.Check(ctx, "a"); d != 50*time.Second {
-		t.Errorf("Check after 3 failures = %v; want 50s", d)
-	}
-	if d, _ := th.Check(ctx, "b"); d != 0 {
-		t.Errorf("Check(other key) = %v; want 0", d)
-	}
-	now = now.Add(50 * time.Second)
-	if d, _ := th.Check(ctx, "a"); d != 0 {
-		t.Errorf("Check after window = %v; want 0", d)
-	}
-	for i := 0; i < 3; i++ {
-		_ = th.Failure(ctx, "a")
-	}
-	_ = th.Reset(ctx, "a")
-	if d, _ := th.Check(ctx, "a"); d != 0 {
-		t.Errorf("Check after Reset = %v; want 0", d)
-	}
+func TestMemoryThrottleContract(t *testing.T) {
+	throttletest.Run(t, func(_ testing.TB, lim server.LoginLimits) server.LoginThrottle {
+		return NewMemoryThrottle(lim, 0)
+	})
 }
 
 func TestMemoryThrottleBounded(t *testing.T) {
 	ctx := context.Background()
-	th := NewMemoryThrottle(ThrottleConfig{MaxKeys: 5})
-	for i := 0; i < 100; i++ {
-		_ = th.Failure(ctx, string(rune('a'+i%26))+string(rune('a'+i/26)))
+	th := NewMemoryThrottle(server.LoginLimits{}, 9)
+	for i := range 100 {
+		_, _ = th.Attempt(ctx, fmt.Sprintf("acct-%d", i), fmt.Sprintf("addr-%d", i))
 	}
-	if n := len(th.keys); n > 5 {
-		t.Errorf("tracked keys = %d; want <= 5", n)
+	if n := len(th.keys); n > 9 {
+		t.Errorf("tracked keys = %d; want <= 9", n)
+	}
+}
+
+func TestThrottleKeysShort(t *testing.T) {
+	long := strings.Repeat("x", 10_000)
+	for _, k := range []string{func() string { a, _, _ := ThrottleKeys(long, long); return a }(),
+		func() string { _, _, p := ThrottleKeys(long, long); return p }()} {
+		if len(k) > 64 {
+			t.Errorf("key of a 10 kB account: got %d bytes; want <= 64", len(k))
+		}
+	}
+	if a1, _, _ := ThrottleKeys("a", long); a1 == func() string { a, _, _ := ThrottleKeys("a", long+"y"); return a }() {
+		t.Error("two long addresses share a key; want distinct digests")
 	}
 }

@@ -18,11 +18,21 @@ var ErrBadToken = errors.New("invalid or expired token")
 const DefaultTokenTTL = 60 * time.Second
 
 // TokenSigner issues and checks short-lived tokens naming a user, an
-// organization and an expiry, signed with HMAC-SHA256. Format:
-// base64url("v1|<userID>|<orgID>|<unix expiry>") "." base64url(mac).
+// organization, the session they were issued from (an opaque tag, or
+// empty), when they were issued (ms) and their expiry, signed with
+// HMAC-SHA256. Format: base64url("v2|<userID>|<orgID>|<session>|<issued
+// unix ms>|<expiry unix s>") "." base64url(mac). The issue time lets a
+// verifier refuse tokens issued before the user logged out everywhere.
 type TokenSigner struct {
 	secret []byte
 	now    func() time.Time
+}
+
+// Claims is what a valid token names.
+type Claims struct {
+	UserID, OrgID string
+	Session       string    // tag of the session the token was issued from; may be empty
+	IssuedAt      time.Time // to the millisecond
 }
 
 // NewTokenSigner returns a signer using secret (at least 32 random bytes
@@ -31,38 +41,42 @@ func NewTokenSigner(secret []byte) *TokenSigner {
 	return &TokenSigner{secret: append([]byte(nil), secret...), now: time.Now}
 }
 
-// Sign returns a token for userID in orgID valid for ttl and its expiry.
-func (s *TokenSigner) Sign(userID, orgID string, ttl time.Duration) (string, time.Time) {
+// Sign returns a token for c (IssuedAt is set to now) valid for ttl, and
+// its expiry.
+func (s *TokenSigner) Sign(c Claims, ttl time.Duration) (string, time.Time) {
 	if ttl <= 0 {
 		ttl = DefaultTokenTTL
 	}
-	exp := s.now().Add(ttl).Truncate(time.Second)
-	payload := "v1|" + userID + "|" + orgID + "|" + strconv.FormatInt(exp.Unix(), 10)
+	now := s.now()
+	exp := now.Add(ttl).Truncate(time.Second)
+	payload := "v2|" + c.UserID + "|" + c.OrgID + "|" + c.Session + "|" + strconv.FormatInt(now.UnixMilli(), 10) +
+		"|" + strconv.FormatInt(exp.Unix(), 10)
 	enc := base64.RawURLEncoding
 	return enc.EncodeToString([]byte(payload)) + "." + enc.EncodeToString(s.mac(payload)), exp
 }
 
-// Verify checks token and returns the user and organization it names.
-func (s *TokenSigner) Verify(token string) (userID, orgID string, err error) {
+// Verify checks token and returns its claims.
+func (s *TokenSigner) Verify(token string) (Claims, error) {
 	p, m, ok := strings.Cut(token, ".")
 	if !ok || len(token) > 1024 {
-		return "", "", ErrBadToken
+		return Claims{}, ErrBadToken
 	}
 	enc := base64.RawURLEncoding
 	payload, err1 := enc.DecodeString(p)
 	mac, err2 := enc.DecodeString(m)
 	if err1 != nil || err2 != nil || !hmac.Equal(mac, s.mac(string(payload))) {
-		return "", "", ErrBadToken
+		return Claims{}, ErrBadToken
 	}
 	f := strings.Split(string(payload), "|")
-	if len(f) != 4 || f[0] != "v1" || f[1] == "" || f[2] == "" {
-		return "", "", ErrBadToken
+	if len(f) != 6 || f[0] != "v2" || f[1] == "" || f[2] == "" {
+		return Claims{}, ErrBadToken
 	}
-	exp, err := strconv.ParseInt(f[3], 10, 64)
-	if err != nil || s.now().Unix() >= exp {
-		return "", "", ErrBadToken
+	iat, err1 := strconv.ParseInt(f[4], 10, 64)
+	exp, err2 := strconv.ParseInt(f[5], 10, 64)
+	if err1 != nil || err2 != nil || s.now().Unix() >= exp {
+		return Claims{}, ErrBadToken
 	}
-	return f[1], f[2], nil
+	return Claims{UserID: f[1], OrgID: f[2], Session: f[3], IssuedAt: time.UnixMilli(iat)}, nil
 }
 
 func (s *TokenSigner) mac(payload string) []byte {
