@@ -34,7 +34,7 @@ func Queue() Spec {
 						Q(`sum by (instance) (`+rate("http_requests_total", `route="/api/jobs/:id"`)+`)`, "job polls {{instance}}"),
 					}},
 				{Title: "Document upload latency p99", Unit: "s",
-					Desc: "Time to accept a document and enqueue its job (job run time is not exported by the server yet).",
+					Desc:    "Time to accept a document and enqueue its job (job run time is not exported by the server yet).",
 					Queries: []Query{Q(`histogram_quantile(0.99, sum by (le, instance) (`+rate("http_request_duration_seconds_bucket", `route=~"/api/documents|/api/documents/upload"`)+`))`, perInstance)}},
 			}},
 		},

@@ -21,7 +21,7 @@ func Runtime() Spec {
 					Q(sel("process_resident_memory_bytes", ""), "RSS "+perWorker),
 				}},
 				{Title: "Heap against GOMEMLIMIT", Unit: "percentunit",
-					Desc: "Live heap over the Go memory limit; near 0 when GOMEMLIMIT is unset (the limit is then maximal).",
+					Desc:    "Live heap over the Go memory limit; near 0 when GOMEMLIMIT is unset (the limit is then maximal).",
 					Queries: []Query{Q(sel("process_memory_heap_used_bytes", "")+" / on (job, instance, worker) "+sel("go_gc_gomemlimit_bytes", ""), perWorker)}},
 				{Title: "GC pause (max, average)", Unit: "s", Queries: []Query{
 					Q(sel("go_gc_duration_seconds", `quantile="1"`), "max "+perWorker),

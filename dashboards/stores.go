@@ -12,7 +12,7 @@ func Stores() Spec {
 			{Title: "Postgres", Panels: []Panel{
 				{Title: "Postgres up", Unit: "bool", Stat: true, Width: 6, Queries: []Query{Q("min("+sel("pg_up", "")+")", "up")}},
 				{Title: "Connections against max_connections", Unit: "percentunit", Width: 18,
-					Desc: "Backends of every database over max_connections: the pool sizes of every server share it.",
+					Desc:    "Backends of every database over max_connections: the pool sizes of every server share it.",
 					Queries: []Query{Q(by(sel("pg_stat_database_numbackends", ""))+" / "+by(sel("pg_settings_max_connections", "")), perInstance)}},
 				{Title: "Backends by state", Unit: "short",
 					Queries: []Query{Q("sum by (instance, state) ("+sel("pg_stat_activity_count", "")+")", "{{state}} {{instance}}")}},
