@@ -67,6 +67,14 @@ loadtest-connections: build ## Realtime proof: 100k WebSockets held 5 min, 1 eve
 loadtest-connections-http: build ## Cluster proof: 60k keep-alive HTTP connections on CLUSTER_WORKERS=8, a request every 10 s each
 	loadtests/run-connections.sh http
 
+.PHONY: dashboards
+dashboards: ## Regenerate dashboards/json/*.json from the dashboards-as-code in dashboards/*.go
+	$(GO) run ./dashboards/cmd/gen
+
+.PHONY: dashboards-check
+dashboards-check: ## Dashboards and alerts: JSON up to date, structure, promtool/amtool, and every query against a real Prometheus (~30 s)
+	$(GO) test -count=1 -v ./dashboards/
+
 .PHONY: tidy
 tidy: ## go mod tidy
 	$(GO) mod tidy
