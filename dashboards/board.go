@@ -69,8 +69,13 @@ type Row struct {
 }
 
 // Build turns the spec into a Grafana dashboard with the datasource, job
-// and instance variables and sequential panel ids.
+// and instance variables and sequential panel ids. It builds the classic
+// dashboard JSON model (schema v1): the one Grafana's file provisioning loads
+// on every version; the SDK's dashboardv2 needs Grafana 12 with feature flags.
+//
+//lint:ignore SA1019 the v1 model is what file provisioning loads (see above)
 func (s Spec) Build() (dashboard.Dashboard, error) {
+	//lint:ignore SA1019 the v1 model is what file provisioning loads (see above)
 	b := dashboard.NewDashboardBuilder(s.Title).
 		Uid(s.UID).
 		Description(s.Desc).

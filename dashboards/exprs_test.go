@@ -1,7 +1,10 @@
 package dashboards
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -40,20 +43,10 @@ func allExpressions(t *testing.T) []expression {
 		}
 	}
 	alerts := readAlerts(t)
-	for _, name := range slices.Sorted(mapKeys(alerts)) {
+	for _, name := range slices.Sorted(maps.Keys(alerts)) {
 		out = append(out, expression{where: "alert " + name, expr: alerts[name]})
 	}
 	return out
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 var grafanaVar = regexp.MustCompile(`\$(__rate_interval|__interval|__range|job|instance|\{[a-z_]+\})`)
@@ -167,6 +160,16 @@ func TestExpressionsParse(t *testing.T) {
 			t.Errorf("probe(%q) = %q, %v; want %q", c.in, p.whole, err, c.want)
 		}
 	}
+	p, err := newProbe(`(a{x="1"} or b * 0) / b`)
+	want := []string{`count(a{x="1"})`, "count(b)"}
+	if err != nil || !slices.Equal(p.selectors, want) {
+		t.Errorf("probe selectors = %v, %v; want %v (each selector once, both sides of or)", p.selectors, err, want)
+	}
+	for _, bad := range []string{`rate(x[$__interval_typo])`, `sum(x{job=~"$jb"})`, `sum(x`} {
+		if _, err := newProbe(bad); err == nil {
+			t.Errorf("probe(%q): no error; want an unknown-variable or parse error", bad)
+		}
+	}
 }
 
 // TestExporterNamesPinned checks that every exporter metric a dashboard or
@@ -199,4 +202,62 @@ func TestExporterNamesPinned(t *testing.T) {
 			t.Errorf("exporterMetrics pins %s, which no dashboard or alert uses", n)
 		}
 	}
+}
+
+// alertTier is the load tier whose thresholds the latency and error alerts
+// use.
+const alertTier = "10k"
+
+// TestAlertThresholdsMatchTier keeps the error-ratio and p99 alerts at the
+// thresholds of loadtests/tiers/tiers.json, so the two cannot drift apart.
+func TestAlertThresholdsMatchTier(t *testing.T) {
+	b, err := os.ReadFile("../loadtests/tiers/tiers.json")
+	if err != nil {
+		t.Fatalf("read tiers.json: %v", err)
+	}
+	var f struct {
+		Tiers map[string]struct {
+			Thresholds struct {
+				MaxErrorRate float64 `json:"maxErrorRate"`
+				P99Ms        float64 `json:"p99Ms"`
+			} `json:"thresholds"`
+		} `json:"tiers"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatalf("decode tiers.json: %v", err)
+	}
+	tier, ok := f.Tiers[alertTier]
+	if !ok {
+		t.Fatalf("tiers.json has no tier %s", alertTier)
+	}
+	alerts := readAlerts(t)
+	for _, c := range []struct {
+		alert string
+		want  float64
+	}{
+		{"EchoSenseiXErrorRatioHigh", tier.Thresholds.MaxErrorRate},
+		{"EchoSenseiXLatencyP99High", tier.Thresholds.P99Ms / 1000},
+	} {
+		if got, err := threshold(alerts[c.alert]); err != nil || got != c.want {
+			t.Errorf("%s threshold = %v (%v); want %v from tier %s", c.alert, got, err, c.want, alertTier)
+		}
+	}
+}
+
+// threshold answers the number on the right of an alert's top-level
+// comparison.
+func threshold(expr string) (float64, error) {
+	e, err := promql.ParseExpr(expr)
+	if err != nil {
+		return 0, err
+	}
+	be, ok := e.(*parser.BinaryExpr)
+	if !ok || !be.Op.IsComparisonOperator() {
+		return 0, fmt.Errorf("%q is not a comparison", expr)
+	}
+	n, ok := be.RHS.(*parser.NumberLiteral)
+	if !ok {
+		return 0, fmt.Errorf("%q does not compare with a number", expr)
+	}
+	return n.Val, nil
 }

@@ -11,9 +11,10 @@ func Host() Spec {
 		Rows: []Row{
 			{Title: "Tuning profile", Panels: []Panel{
 				{Title: "Host settings below the profile (server)", Unit: "short", Stat: true,
-					Queries: []Query{Q("sum(1 - "+sel("host_setting_ok", "")+")", "below")}},
+					Desc:    "Each (instance, key) counted once: every cluster worker reports the same host.",
+					Queries: []Query{Q("sum(1 - min by (instance, key) ("+sel("host_setting_ok", "")+"))", "below")}},
 				{Title: "Settings below the profile (tune check)", Unit: "short", Stat: true,
-					Queries: []Query{Q("sum by (profile) (1 - "+sel("tuning_setting_ok", "")+")", "{{profile}}")}},
+					Queries: []Query{Q("sum by (profile) (1 - min by (instance, profile, key) ("+sel("tuning_setting_ok", "")+"))", "{{profile}}")}},
 				{Title: "node_exporter textfile errors", Unit: "short", Stat: true,
 					Desc:    "1 when node_exporter could not read a textfile (the tuning figures would be stale).",
 					Queries: []Query{Q("max("+sel("node_textfile_scrape_error", "")+")", "errors")}},

@@ -56,7 +56,7 @@ type ruleFile struct {
 	} `yaml:"groups"`
 }
 
-// Alerts reads the alert names and expressions of alerts.yml.
+// readAlerts reads the alert names and expressions of alerts.yml.
 func readAlerts(t *testing.T) map[string]string {
 	t.Helper()
 	b, err := os.ReadFile("alerts.yml")
