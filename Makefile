@@ -99,6 +99,14 @@ tune-revert: build ## Restore exactly what tune-apply replaced: make tune-revert
 tuning-proof: build ## Proof that the profiles matter (root; not in CI; ~5 min): connection burst in default vs tuned namespaces, Postgres default vs tuned; tuning/results/<timestamp>/
 	$(GO) build -o bin/tuning-proof ./tuning/proof/cmd/tuning-proof && ./bin/tuning-proof -rounds 3
 
+.PHONY: dashboards
+dashboards: ## Regenerate dashboards/json/*.json from the dashboards-as-code in dashboards/*.go
+	$(GO) run ./dashboards/cmd/gen
+
+.PHONY: dashboards-check
+dashboards-check: ## Dashboards and alerts: JSON up to date, structure, promtool/amtool, and every query against a real Prometheus (~30 s)
+	$(GO) test -count=1 -v ./dashboards/
+
 .PHONY: tidy
 tidy: ## go mod tidy
 	$(GO) mod tidy
