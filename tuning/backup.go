@@ -112,3 +112,12 @@ func (b *Backup) mkdirAll(dest, dir string) error {
 	}
 	return nil
 }
+
+// BackupNeeds reports which services the backup under dest has values for,
+// so revert connects only to those: a net-only apply is reverted without
+// DATABASE_URL or REDIS_URL being reachable (inside a network namespace,
+// for one).
+func BackupNeeds(dest string) (postgres, redis bool, err error) {
+	b, _, err := loadBackup(dest)
+	return len(b.Postgres) > 0, len(b.Redis) > 0, err
+}

@@ -145,7 +145,7 @@ func cmdRevert(ctx context.Context, args []string, getenv func(string) string, s
 	if fs.NArg() > 0 {
 		return bad("revert: unexpected argument %q", fs.Arg(0))
 	}
-	sys, closeAll, err := connectForRevert(ctx, getenv)
+	sys, closeAll, err := connectForRevert(ctx, dest, getenv)
 	if err != nil {
 		return err
 	}

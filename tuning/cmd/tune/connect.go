@@ -22,10 +22,15 @@ func connect(ctx context.Context, pl tuning.Plan, getenv func(string) string, re
 	return open(ctx, getenv, needPG, needRedis, required)
 }
 
-// connectForRevert opens Postgres and Redis when their URLs are set (the
-// backup says whether it needs them).
-func connectForRevert(ctx context.Context, getenv func(string) string) (tuning.System, func(), error) {
-	return open(ctx, getenv, getenv("DATABASE_URL") != "", getenv("REDIS_URL") != "", false)
+// connectForRevert opens Postgres or Redis only when the backup under dest
+// has values for it and its URL is set: a net-only revert inside a network
+// namespace must not need a database it cannot reach.
+func connectForRevert(ctx context.Context, dest string, getenv func(string) string) (tuning.System, func(), error) {
+	pg, rd, err := tuning.BackupNeeds(dest)
+	if err != nil {
+		return tuning.System{}, func() {}, err
+	}
+	return open(ctx, getenv, pg && getenv("DATABASE_URL") != "", rd && getenv("REDIS_URL") != "", false)
 }
 
 func open(ctx context.Context, getenv func(string) string, needPG, needRedis, required bool) (tuning.System, func(), error) {

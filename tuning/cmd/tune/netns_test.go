@@ -83,6 +83,10 @@ func hostSysctls(tb testing.TB, keys []string) map[string]string {
 // a fresh network namespace, checks they hold there and nowhere else, then
 // reverts and checks every value is back.
 func TestApplyRevertInNetns(t *testing.T) {
+	// Service URLs the namespace cannot reach (its loopback is its own), as
+	// in CI: a net-only apply and revert must not try them.
+	t.Setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
+	t.Setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
 	ns := netns(t)
 	dest := t.TempDir()
 	check := []string{"check", "--tier", "100k", "--role", "app", "--only", "net", "--format", "json"}
