@@ -8,7 +8,7 @@
 # Needs Redis on 127.0.0.1:6379 (databases 1 and 2 are used), wrk, jq and curl.
 set -euo pipefail
 : "${OLD:?set OLD to the baseline echosenseix binary}"; NEW=${NEW:-bin/echosenseix}; D=${D:-10}; ROUNDS=${ROUNDS:-3}
-OUT=${OUT:-loadtests/reports/sessions-redis-$(date -u +%Y%m%dT%H%M%SZ)}; mkdir -p $OUT; ulimit -n 20000; PW=measure-pass-1
+OUT=${OUT:-loadtests/reports/sessions-redis-$(date -u +%Y%m%dT%H%M%SZ)}; mkdir -p $OUT; ulimit -n 20000; PW=$(head -c 18 /dev/urandom | base64 | tr -dc A-Za-z0-9)  # throwaway demo login, never stored
 start() { # name bin port extra-env...
   local n=$1 b=$2 p=$3; shift 3
   env -i PATH="$PATH" HOME="$HOME" PORT=$p HOST=127.0.0.1 LOG_LEVEL=warn CLUSTER_ENABLED=false \

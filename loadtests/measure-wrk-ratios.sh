@@ -12,7 +12,7 @@ BIN=${BIN:-bin/echosenseix}; PORT=5710; D=${D:-10}; ROUNDS=${ROUNDS:-3}
 OUT=${OUT:-loadtests/reports/wrk-ratios-$(date -u +%Y%m%dT%H%M%SZ)}; mkdir -p "$OUT/wrk" "$OUT/nginx"
 OUT=$(cd "$OUT" && pwd)
 ulimit -n 20000
-SEED=$OUT/seed.json; PW=measure-pass-1
+SEED=$OUT/seed.json; PW=$(head -c 18 /dev/urandom | base64 | tr -dc A-Za-z0-9)  # throwaway demo login, never stored
 # The nginx peer: loadtests/measure-wrk-ratios.nginx.conf with its runtime files under $OUT/nginx.
 sed "s|@DIR@|$OUT/nginx|g" loadtests/measure-wrk-ratios.nginx.conf >"$OUT/nginx/nginx.conf"
 nginx -c "$OUT/nginx/nginx.conf" -g 'daemon off;' & NGX=$!
