@@ -47,3 +47,12 @@ func parseLsFiles(out []byte) ([]trackedFile, error) {
 	}
 	return files, nil
 }
+
+// repoRoot is the top of the work tree around the working directory.
+func repoRoot() (string, error) {
+	out, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		return "", fmt.Errorf("cannot find the repository root: %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}

@@ -1,7 +1,8 @@
 // Command repocheck fails when the repository tracks a build product or a
 // large file: an executable (ELF, Mach-O or PE magic), a file with the
 // executable bit that is not a script (no "#!" line), or a file over 1 MiB.
-// `make lint` runs it from the repository root; it reads `git ls-files`.
+// `make lint` runs it; it reads `git ls-files` of the repository around the
+// working directory.
 //
 //	go run ./tools/repocheck [-max-bytes N]
 package main
@@ -15,12 +16,17 @@ import (
 func main() {
 	maxBytes := flag.Int64("max-bytes", defaultMaxBytes, "largest tracked file allowed, in bytes")
 	flag.Parse()
-	files, err := trackedFiles(".")
+	root, err := repoRoot()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "repocheck: %v\n", err)
 		os.Exit(2)
 	}
-	problems, err := check(os.DirFS("."), files, *maxBytes)
+	files, err := trackedFiles(root)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "repocheck: %v\n", err)
+		os.Exit(2)
+	}
+	problems, err := check(os.DirFS(root), files, *maxBytes)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "repocheck: %v\n", err)
 		os.Exit(2)
