@@ -9,7 +9,8 @@ STATICCHECK_VERSION ?= v0.8.2
 
 .PHONY: help
 help: ## List every target with what it does
-	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z0-9_.-]+:.*## /{printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z0-9_.-]+:.*## /{n++; name[n]=$$1; doc[n]=$$2; if (length($$1) > w) w = length($$1)} \
+		END{f = "  %-" w "s  %s\n"; for (i = 1; i <= n; i++) printf f, name[i], doc[i]}' $(MAKEFILE_LIST)
 
 .PHONY: build
 build: ## Build bin/echosenseix, bin/loadgen, bin/wsload and bin/tune
@@ -27,9 +28,10 @@ $(GOBIN)/staticcheck:
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 .PHONY: lint
-lint: $(GOBIN)/staticcheck ## go vet + staticcheck
+lint: $(GOBIN)/staticcheck ## go vet + staticcheck + repocheck (no tracked build product, no tracked file over 1 MiB)
 	$(GO) vet ./...
 	$(GOBIN)/staticcheck ./...
+	$(GO) run ./tools/repocheck
 
 .PHONY: test
 test: lint ## Lint, go test -race ./... against real Postgres and Redis (stack helper), then the fuzz targets
@@ -38,6 +40,10 @@ test: lint ## Lint, go test -race ./... against real Postgres and Redis (stack h
 	@# The fault suites assert recovery bounds (Redis back within 5 s): run them
 	@# after the rest, not beside CPU-heavy packages on a 2-core machine.
 	$(GO) test -race -count=1 -timeout 20m ./integration/...
+
+.PHONY: test-short
+test-short: ## Inner loop: go test -short ./... without -race and without the integration suites
+	$(GO) test -short -count=1 $$($(GO) list ./... | grep -v /integration/)
 
 FUZZTIME ?= 20s
 
@@ -106,6 +112,23 @@ dashboards: ## Regenerate dashboards/json/*.json from the dashboards-as-code in 
 .PHONY: dashboards-check
 dashboards-check: ## Dashboards and alerts: JSON up to date, structure, promtool/amtool, and every query against a real Prometheus (~30 s)
 	$(GO) test -count=1 -v ./dashboards/
+
+README_TABLE_BEGIN = <!-- BEGIN config-table
+README_TABLE_END = <!-- END config-table -->
+.PHONY: config-table
+config-table: ## Regenerate README.md's configuration table (between its markers) from server/cmd/echosenseix/config.go
+	@grep -q '^$(README_TABLE_BEGIN)' README.md && grep -q '^$(README_TABLE_END)' README.md || { echo "README.md lacks the config-table markers"; exit 1; }
+	$(GO) run ./server/cmd/echosenseix config-table > README.md.table
+	awk -v table=README.md.table 'index($$0, "$(README_TABLE_BEGIN)") == 1 {while ((getline l < table) > 0) print l; skip = 1; next} \
+		index($$0, "$(README_TABLE_END)") == 1 {skip = 0; next} !skip' README.md > README.md.new
+	mv README.md.new README.md && rm -f README.md.table
+
+.PHONY: clean
+clean: ## Remove bin/, bench/results/, loadtests/reports/, binaries and test files in package folders, and this module's fuzz cache
+	rm -rf bin bench/results loadtests/reports
+	$(GO) clean ./...
+	find . -not -path './.git/*' -not -path '*/node_modules/*' -type f \( -name '*.test' -o -name '*.prof' -o -name '*.pprof' \) -print -delete
+	rm -rf "$$($(GO) env GOCACHE)/fuzz/$$($(GO) list -m)"
 
 .PHONY: tidy
 tidy: ## go mod tidy

@@ -5,6 +5,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strings"
@@ -24,13 +25,19 @@ commands:
                 flags: --orgs N --users U --agents A --password P --out FILE
   version       print the version
   config-table  print the configuration table (README)
+  help          print this list (also -h, --help)
 `
+
+// stdout receives the help text; a test replaces it.
+var stdout io.Writer = os.Stdout
 
 func main() { os.Exit(run(os.Args[1:])) }
 
 func run(args []string) int {
 	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 && isHelp(args[0]) {
+		cmd, args = "help", args[1:]
+	} else if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
@@ -47,11 +54,20 @@ func run(args []string) int {
 		fmt.Printf("%s\n%s%s\n", readmeTableBegin, configTable(), readmeTableEnd)
 		return 0
 	case "help":
-		fmt.Print(usage)
+		fmt.Fprint(stdout, usage)
 		return 0
 	}
 	fmt.Fprintf(os.Stderr, "echosenseix: unknown command %q: want serve, migrate, seed, version, config-table or help\n", cmd)
 	return 2
+}
+
+// isHelp reports whether arg asks for the command list.
+func isHelp(arg string) bool {
+	switch arg {
+	case "help", "-h", "-help", "--help":
+		return true
+	}
+	return false
 }
 
 func cpuCount() int { return runtime.NumCPU() }

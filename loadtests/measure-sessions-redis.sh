@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Redis sessions, before (GETEX per request, commit de82723) vs after (client-side cached),
-# and memory sessions for reference: cached GET /api/agents/:id with a session cookie,
+# measure-sessions-redis.sh: Redis sessions, an OLD binary vs a NEW one (measured: OLD built
+# at commit de82723, one GETEX per request; NEW client-side cached), and NEW with memory
+# sessions for reference: cached GET /api/agents/:id with a session cookie,
 # one process each (GOMAXPROCS=2), in-memory stores, CACHE_PROVIDER=redis for the Redis ones.
 # Warm-up 3 s each, then 3 interleaved rounds of wrk -t2 -c256 -d10s; server CPU from /proc.
+# Usage: OLD=path/to/old/echosenseix NEW=bin/echosenseix loadtests/measure-sessions-redis.sh
+# Needs Redis on 127.0.0.1:6379 (databases 1 and 2 are used), wrk, jq and curl.
 set -euo pipefail
-OLD=${OLD:-/tmp/es-old}; NEW=${NEW:-/tmp/es-new}; D=${D:-10}; ROUNDS=${ROUNDS:-3}
-OUT=${OUT:-/tmp/sessions-bench}; mkdir -p $OUT; ulimit -n 20000; PW=measure-pass-1
+: "${OLD:?set OLD to the baseline echosenseix binary}"; NEW=${NEW:-bin/echosenseix}; D=${D:-10}; ROUNDS=${ROUNDS:-3}
+OUT=${OUT:-loadtests/reports/sessions-redis-$(date -u +%Y%m%dT%H%M%SZ)}; mkdir -p $OUT; ulimit -n 20000; PW=$(head -c 18 /dev/urandom | base64 | tr -dc A-Za-z0-9)  # throwaway demo login, never stored
 start() { # name bin port extra-env...
   local n=$1 b=$2 p=$3; shift 3
   env -i PATH="$PATH" HOME="$HOME" PORT=$p HOST=127.0.0.1 LOG_LEVEL=warn CLUSTER_ENABLED=false \

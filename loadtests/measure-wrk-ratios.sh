@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# Issue 2 figures (anchors.md method): nginx static 200 vs bin/echosenseix (one process,
-# in-memory) GET /health/live and cached GET /api/agents/:id with a session cookie.
+# measure-wrk-ratios.sh: nginx static 200 vs bin/echosenseix (one process, in-memory)
+# GET /health/live and cached GET /api/agents/:id with a session cookie, wrk beside both.
+# Run from the repository root after `make build`; needs nginx, wrk, jq and curl.
+# Output: $OUT (default loadtests/reports/wrk-ratios-<timestamp>/); its stdout is results.txt of a
+# committed run (loadtests/results/wrk-ratios-<timestamp>/).
 # Warm-up 3 s c256 each, then 3 interleaved rounds of 10 s at -t2 -c256, then one at c1000.
 # Server CPU from /proc/PID/stat (utime+stime of the process and its children's live threads).
 set -euo pipefail
-BIN=${BIN:-/tmp/h12/src/bin/echosenseix}; PORT=5710; D=${D:-10}; ROUNDS=${ROUNDS:-3}
-OUT=${OUT:-/tmp/h12/issue2}; mkdir -p $OUT
+cd "$(dirname "$0")/.."
+BIN=${BIN:-bin/echosenseix}; PORT=5710; D=${D:-10}; ROUNDS=${ROUNDS:-3}
+OUT=${OUT:-loadtests/reports/wrk-ratios-$(date -u +%Y%m%dT%H%M%SZ)}; mkdir -p "$OUT/wrk" "$OUT/nginx"
+OUT=$(cd "$OUT" && pwd)
 ulimit -n 20000
-SEED=$OUT/seed.json; PW=measure-pass-1
-nginx -c /tmp/h12/nginx/nginx.conf -g 'daemon off;' & NGX=$!
+SEED=$OUT/seed.json; PW=$(head -c 18 /dev/urandom | base64 | tr -dc A-Za-z0-9)  # throwaway demo login, never stored
+# The nginx peer: loadtests/measure-wrk-ratios.nginx.conf with its runtime files under $OUT/nginx.
+sed "s|@DIR@|$OUT/nginx|g" loadtests/measure-wrk-ratios.nginx.conf >"$OUT/nginx/nginx.conf"
+nginx -c "$OUT/nginx/nginx.conf" -g 'daemon off;' & NGX=$!
 env -i PATH="$PATH" HOME="$HOME" PORT=$PORT HOST=127.0.0.1 LOG_LEVEL=warn CLUSTER_ENABLED=false \
   SEED_ORGS=1 SEED_USERS=1 SEED_AGENTS=1 SEED_PASSWORD=$PW SEED_OUT=$SEED "$BIN" serve >$OUT/server.log 2>&1 & SP=$!
 trap 'kill -TERM $SP $NGX 2>/dev/null; wait' EXIT
@@ -27,14 +34,13 @@ run() { # label conns url pid [header]
   local c0 c1 o; c0=$(cpu $4)
   o=$(wrk -t2 -c$2 -d${D}s --latency "${h[@]}" $3)
   c1=$(cpu $4)
-  echo "$o" > "$OUT/$1-c$2-$(date +%s%N).txt"
+  echo "$o" > "$OUT/wrk/$1-c$2-$(date +%s%N).txt"
   echo "$o" | awk -v l="$1" -v c=$2 -v dt=$((c1-c0)) '
     / requests in /{n=$1} /Requests\/sec/{r=$2} / 99%/{p=$2} /Socket errors|Non-2xx/{e=e" ["$0"]"}
     END{printf "%-8s c%-5s %10s req/s  p99 %9s  cpu %6.2f us/req %s\n", l, c, r, p, dt*10000/n, e}'
 }
 URL_N=http://127.0.0.1:8088/; URL_L=http://127.0.0.1:$PORT/health/live; URL_A=http://127.0.0.1:$PORT/api/agents/$AGENT
 echo "load: $(cat /proc/loadavg)"
-for x in N L A; do :; done
 wrk -t2 -c256 -d3s $URL_N >/dev/null; wrk -t2 -c256 -d3s $URL_L >/dev/null; wrk -t2 -c256 -d3s -H "Cookie: $COOKIE" $URL_A >/dev/null
 for r in $(seq $ROUNDS); do
   case $r in 1) order="N L A";; 2) order="L A N";; *) order="A N L";; esac
