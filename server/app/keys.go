@@ -102,3 +102,25 @@ func (op Op) Keys(t Target) []string {
 	}
 	return keys
 }
+
+// tableBuilders answers the names of the key builders the drop table covers:
+// those some write drops and those listed as never dropped.
+func tableBuilders() []string {
+	seen := map[string]bool{}
+	var names []string
+	add := func(n string) {
+		if !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	for _, op := range []Op{OpCreateAgent, OpUpdateAgent, OpDeleteAgent, OpIngestCall} {
+		for _, r := range dropTable[op] {
+			add(r.builder)
+		}
+	}
+	for n := range neverDropped {
+		add(n)
+	}
+	return names
+}
