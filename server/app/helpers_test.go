@@ -11,7 +11,15 @@ import (
 	"github.com/echosenseix/echosenseix/server/app"
 	"github.com/echosenseix/echosenseix/server/inmem"
 	"github.com/echosenseix/echosenseix/server/internal/groupcommit"
+	"github.com/echosenseix/echosenseix/server/realtime"
 	"github.com/echosenseix/echosenseix/server/storetest"
+)
+
+// The implementations the server wires in (cmd/echosenseix) satisfy the
+// interfaces defined here.
+var (
+	_ app.Ingester     = (*groupcommit.Batcher)(nil)
+	_ app.SocketCloser = (*realtime.Hub)(nil)
 )
 
 // recordingCache is a memory cache that records every key deleted.
