@@ -25,6 +25,8 @@ type CallLog struct {
 	Summary        string          `json:"summary"`
 	AudioURL       string          `json:"audioUrl"`
 	CreatedAt      time.Time       `json:"createdAt"`
+
+	validated bool // set by a Validate that passed: ValidateOnce skips it
 }
 
 // IngestResult is the outcome of storing one CallLog: its id (the existing

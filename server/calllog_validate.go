@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,6 +25,36 @@ const (
 // Every store's InsertCallLogs accepts a log that passed Validate, so a
 // batch writer can reject a bad row alone before it could fail a batch.
 func (l *CallLog) Validate() error {
+	callLogValidations.Add(1)
+	l.validated = false
+	if err := l.validate(); err != nil {
+		return err
+	}
+	l.validated = true
+	return nil
+}
+
+// ValidateOnce is Validate for a log that may already have passed it: the
+// layers a webhook's log crosses (use case, group commit, store) each
+// guarantee a valid log, and the first one to check it spares the others
+// the work (a transcript of up to 1 MiB is scanned twice per check). A
+// field changed after a passing Validate is not checked again: call
+// Validate after changing a log.
+func (l *CallLog) ValidateOnce() error {
+	if l.validated {
+		return nil
+	}
+	return l.Validate()
+}
+
+// callLogValidations counts Validate runs in this process.
+var callLogValidations atomic.Uint64
+
+// CallLogValidations answers how many times CallLog.Validate has run in this
+// process: tests use it to prove a webhook's log is checked once.
+func CallLogValidations() uint64 { return callLogValidations.Load() }
+
+func (l *CallLog) validate() error {
 	if l.Platform == "" {
 		l.Platform = DefaultAgentPlatform
 	}

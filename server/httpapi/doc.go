@@ -1,7 +1,10 @@
 // Package httpapi serves EchoSenseiX's HTTP API on hertz (netpoll transport,
 // sonic JSON): authentication, agents, call logs, analytics, the post-call
 // webhook, documents and jobs, health, metrics and the authenticated entry of
-// the realtime WebSocket. Every error leaves as {"error":{"code","message"}}
+// the realtime WebSocket. A handler decodes the request, authenticates the
+// caller, calls the use cases (package server/app, Deps.App), which own what
+// each operation means (validation, stores, cache keys dropped, events
+// published), and encodes the answer. Every error leaves as {"error":{"code","message"}}
 // with the status mapped from server.ErrorCode in one place (error.go);
 // unknown routes answer 404 and wrong methods 405 in the same shape.
 //

@@ -39,18 +39,6 @@ func statusOf(code string) int {
 	return 500
 }
 
-// retryAfter carries how long a rate-limited caller must wait.
-type retryAfter struct {
-	seconds int
-}
-
-func (r *retryAfter) Error() string { return "retry after " + strconv.Itoa(r.seconds) + "s" }
-
-// rateLimited is an ERATELIMITED error whose answer carries Retry-After.
-func rateLimited(seconds int, msg string) error {
-	return server.WrapError(server.ERATELIMITED, msg, &retryAfter{seconds: max(seconds, 1)})
-}
-
 // writeError answers err as {"error":{"code","message"}} with its status.
 // Internal errors are logged with their cause; their message stays generic.
 func (s *Server) writeError(ctx context.Context, c *app.RequestContext, err error) {
@@ -61,10 +49,10 @@ func (s *Server) writeError(ctx context.Context, c *app.RequestContext, err erro
 	status := statusOf(code)
 	switch status {
 	case 429:
-		var ra *retryAfter
+		var ra *server.RetryAfter
 		secs := RetryAfterSeconds
 		if errors.As(err, &ra) {
-			secs = ra.seconds
+			secs = ra.Seconds
 		}
 		c.Response.Header.Set("Retry-After", strconv.Itoa(secs))
 	case 503:

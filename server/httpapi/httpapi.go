@@ -19,9 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/echosenseix/echosenseix/server"
-	"github.com/echosenseix/echosenseix/server/internal/auth"
+	usecase "github.com/echosenseix/echosenseix/server/app"
 	"github.com/echosenseix/echosenseix/server/internal/origin"
-	"github.com/echosenseix/echosenseix/server/internal/readthrough"
 )
 
 // Defaults of Config fields left zero.
@@ -35,23 +34,25 @@ const (
 	DefaultWriteTimeout     = 30 * time.Second
 	DefaultIdleTimeout      = 120 * time.Second
 	DefaultShutdownTimeout  = 30 * time.Second
-	DefaultSessionTTL       = 7 * 24 * time.Hour
-	DefaultSessionCacheTTL  = time.Second
-	DefaultCacheTTL         = 5 * time.Minute
-	DefaultAnalyticsTTL     = 5 * time.Second
-	DefaultStoreTimeout     = 5 * time.Second
-	DefaultRealtimeTokenTTL = 60 * time.Second
 	DefaultWebhookTolerance = 5 * time.Minute
 	DefaultMaxJSONDepth     = 32
+
+	// The use cases' defaults, stated once in package app.
+	DefaultSessionTTL         = usecase.DefaultSessionTTL
+	DefaultSessionCacheTTL    = usecase.DefaultSessionCacheTTL
+	DefaultCacheTTL           = usecase.DefaultCacheTTL
+	DefaultAnalyticsTTL       = usecase.DefaultAnalyticsTTL
+	DefaultStoreTimeout       = usecase.DefaultStoreTimeout
+	DefaultRealtimeTokenTTL   = usecase.DefaultRealtimeTokenTTL
+	DefaultCallLogsTTL        = usecase.DefaultCallLogsTTL
+	DefaultWebhookNegativeTTL = usecase.DefaultWebhookNegativeTTL
 )
 
-// DefaultWebhookNegativeTTL is how long "no agent has this external id" is
-// cached: long enough that a flood of one unknown id is one store read per
-// few seconds, short enough to bound staleness should the invalidation that
-// follows an agent's creation be lost.
-const DefaultWebhookNegativeTTL = 5 * time.Second
-
 // Config configures the HTTP server. Zero fields take the Default* values.
+// StoreTimeout, SessionTTL, SessionCacheTTL, CacheTTL, AnalyticsTTL,
+// CallLogsTTL, RealtimeToken*, WebhookNegativeTTL and LoginThrottle belong
+// to the use cases: they are read only when Deps.App is nil, and package app
+// states their defaults.
 type Config struct {
 	Addr     string       // listen address; default ":5000"; ignored when Listener is set
 	Listener net.Listener // optional: serve on this listener (cluster workers pass an SO_REUSEPORT one)
@@ -94,9 +95,7 @@ type Config struct {
 }
 
 // Ingester stores one call log durably (group commit) before answering.
-type Ingester interface {
-	Ingest(ctx context.Context, l *server.CallLog) (server.IngestResult, error)
-}
+type Ingester = usecase.Ingester
 
 // Realtime serves an authenticated WebSocket request: it checks the
 // handshake (origin included), answers 101 and hijacks the connection.
@@ -107,16 +106,16 @@ type Realtime interface {
 	ServeWS(ctx context.Context, c *app.RequestContext, orgID, userID, session string)
 }
 
-// socketCloser is the optional ability of a Realtime to close a user's
-// sockets on this instance at once (other instances close theirs on the
-// server.EventSessionsEnded event).
-type socketCloser interface {
-	CloseUser(orgID, userID, session string) int
-}
-
 // Deps are the adapters the API runs on. Realtime and DB may be nil;
 // Registry nil means no /metrics; Logger nil means slog.Default().
+//
+// App runs every operation. When it is nil, New builds it from the stores
+// below and the use-case fields of Config (SessionTTL, SessionCacheTTL,
+// CacheTTL, AnalyticsTTL, CallLogsTTL, RealtimeToken*, WebhookNegativeTTL,
+// LoginThrottle, StoreTimeout); when it is set, those fields and the stores
+// other than Cache, Queue and DB are not read.
 type Deps struct {
+	App       *usecase.Service
 	Orgs      server.OrganizationStore
 	Users     server.UserStore
 	Agents    server.AgentStore
@@ -141,12 +140,9 @@ type Server struct {
 	d       Deps
 	log     *slog.Logger
 	h       *hzserver.Hertz
-	rt      *readthrough.Group
-	tokens  *auth.TokenSigner
-	idents  *identityCache
+	app     *usecase.Service
 	origins *origin.Policy
 	maxBody int // largest route body limit, bytes
-	pages   *callLogPages
 	m       *httpMetrics
 	conns   *connTracker
 	start   time.Time
@@ -156,19 +152,25 @@ type Server struct {
 	detailMu sync.Mutex
 	details  []healthDetail
 
-	secrets     *secretCache // webhook secrets, in process memory only
-	decoySecret []byte       // HMAC key of the signature check an unknown agent gets
+	decoySecret []byte // HMAC key of the signature check an unknown agent gets
 	healthSnap  healthSnapshot
 }
 
 // New validates d and builds the server with every route registered. It
-// registers the "process-document" job handler on d.Queue and the API's
-// collectors on d.Registry.
+// registers the API's collectors on d.Registry (and, when it builds d.App,
+// the "process-document" job handler on d.Queue).
 func New(cfg Config, d Deps) (*Server, error) {
 	if err := d.validate(); err != nil {
 		return nil, err
 	}
 	cfg.setDefaults()
+	if d.App == nil {
+		svc, err := usecase.New(cfg.useCases(), d.useCases())
+		if err != nil {
+			return nil, fmt.Errorf("cannot create http api: %w", err)
+		}
+		d.App = svc
+	}
 	origins, err := origin.New(cfg.AllowedOrigins)
 	if err != nil {
 		return nil, fmt.Errorf("cannot create http api: %w", err)
@@ -180,16 +182,12 @@ func New(cfg Config, d Deps) (*Server, error) {
 		cfg:     cfg,
 		d:       d,
 		log:     d.Logger,
-		rt:      readthrough.New(d.Cache),
-		tokens:  auth.NewTokenSigner(cfg.RealtimeTokenSecret),
-		idents:  newIdentityCache(cfg.SessionCacheTTL),
+		app:     d.App,
 		origins: origins,
-		pages:   newCallLogPages(cfg.CallLogsTTL),
 		m:       newHTTPMetrics(),
 		conns:   newConnTracker(),
 		start:   time.Now(),
 
-		secrets:     newSecretCache(cfg.CacheTTL),
 		decoySecret: randomBytes(32),
 	}
 	s.maxBody = max(cfg.MaxBodySize, cfg.MaxWebhookSize, s.documentLimit())
@@ -206,7 +204,6 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s.h.SetClientIPFunc(ipFunc)
 	s.routes(s.h.Engine)
-	RegisterJobs(d.Queue, d.Documents, s.log)
 	return s, nil
 }
 
@@ -230,37 +227,44 @@ func clientIPFunc(cidrs []string) (app.ClientIP, error) {
 	}), nil
 }
 
+// validate checks what the API itself runs on; the stores are checked by
+// usecase.New when New builds d.App.
 func (d *Deps) validate() error {
 	missing := ""
 	switch {
-	case d.Orgs == nil:
-		missing = "Orgs"
-	case d.Users == nil:
-		missing = "Users"
-	case d.Agents == nil:
-		missing = "Agents"
-	case d.Lookup == nil:
-		missing = "Lookup"
-	case d.CallLogs == nil:
-		missing = "CallLogs"
-	case d.Documents == nil:
-		missing = "Documents"
-	case d.Sessions == nil:
-		missing = "Sessions"
 	case d.Cache == nil:
 		missing = "Cache"
 	case d.Queue == nil:
 		missing = "Queue"
-	case d.Bus == nil:
-		missing = "Bus"
-	case d.Ingester == nil:
-		missing = "Ingester"
 	}
 	if missing != "" {
 		return fmt.Errorf("cannot create http api: Deps.%s is nil", missing)
 	}
 	return nil
 }
+
+// useCases is the use-case part of d, for New to build d.App.
+func (d *Deps) useCases() usecase.Deps {
+	var sockets usecase.SocketCloser
+	if sc, ok := d.Realtime.(usecase.SocketCloser); ok {
+		sockets = sc
+	}
+	return usecase.Deps{Orgs: d.Orgs, Users: d.Users, Agents: d.Agents, Lookup: d.Lookup, CallLogs: d.CallLogs,
+		Documents: d.Documents, Sessions: d.Sessions, Cache: d.Cache, Queue: d.Queue, Bus: d.Bus,
+		Ingester: d.Ingester, Sockets: sockets, Logger: d.Logger}
+}
+
+// useCases is the use-case part of c; package app defaults its zero fields.
+func (c *Config) useCases() usecase.Config {
+	return usecase.Config{StoreTimeout: c.StoreTimeout, CacheTTL: c.CacheTTL, AnalyticsTTL: c.AnalyticsTTL,
+		CallLogsTTL: c.CallLogsTTL, SessionTTL: c.SessionTTL, SessionCacheTTL: c.SessionCacheTTL,
+		RealtimeTokenSecret: c.RealtimeTokenSecret, RealtimeTokenTTL: c.RealtimeTokenTTL,
+		WebhookNegativeTTL: c.WebhookNegativeTTL, LoginThrottle: c.LoginThrottle}
+}
+
+// App answers the use cases the server runs on (Deps.App, or the one New
+// built).
+func (s *Server) App() *usecase.Service { return s.app }
 
 func (c *Config) setDefaults() {
 	def := func(d *time.Duration, v time.Duration) {
@@ -290,22 +294,8 @@ func (c *Config) setDefaults() {
 	def(&c.WriteTimeout, DefaultWriteTimeout)
 	def(&c.IdleTimeout, DefaultIdleTimeout)
 	def(&c.ShutdownTimeout, DefaultShutdownTimeout)
-	def(&c.StoreTimeout, DefaultStoreTimeout)
-	def(&c.SessionTTL, DefaultSessionTTL)
-	def(&c.SessionCacheTTL, DefaultSessionCacheTTL)
-	def(&c.CacheTTL, DefaultCacheTTL)
-	def(&c.AnalyticsTTL, DefaultAnalyticsTTL)
-	def(&c.CallLogsTTL, DefaultCallLogsTTL)
-	def(&c.RealtimeTokenTTL, DefaultRealtimeTokenTTL)
 	def(&c.WebhookTolerance, DefaultWebhookTolerance)
-	def(&c.WebhookNegativeTTL, DefaultWebhookNegativeTTL)
 	def(&c.HealthCacheTTL, DefaultHealthCacheTTL)
-	if len(c.RealtimeTokenSecret) == 0 {
-		c.RealtimeTokenSecret = randomBytes(32)
-	}
-	if c.LoginThrottle == nil {
-		c.LoginThrottle = auth.NewMemoryThrottle(server.LoginLimits{}, 0)
-	}
 }
 
 func (s *Server) options() []config.Option {

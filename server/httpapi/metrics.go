@@ -20,9 +20,8 @@ const routeUnmatched = "unmatched"
 // httpMetrics are the request counters and latency histograms, labelled by
 // route template.
 type httpMetrics struct {
-	requests        *prometheus.CounterVec   // http_requests_total{route,method,code}
-	duration        *prometheus.HistogramVec // http_request_duration_seconds{route,method}
-	publishFailures prometheus.Counter
+	requests *prometheus.CounterVec   // http_requests_total{route,method,code}
+	duration *prometheus.HistogramVec // http_request_duration_seconds{route,method}
 }
 
 func newHTTPMetrics() *httpMetrics {
@@ -36,10 +35,6 @@ func newHTTPMetrics() *httpMetrics {
 			Help:    "HTTP request latency by route template and method.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"route", "method"}),
-		publishFailures: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "events_publish_failures_total",
-			Help: "call_completed events the API could not publish on the bus.",
-		}),
 	}
 }
 
@@ -95,7 +90,11 @@ func (s *Server) registerMetrics(reg *prometheus.Registry) error {
 // Collectors returns the API's collectors (New registers them on
 // Deps.Registry): HTTP metrics and the scrape-time gauges of the guide.
 func (s *Server) Collectors() []prometheus.Collector {
-	cs := []prometheus.Collector{s.m.requests, s.m.duration, s.m.publishFailures, &scrapeCollector{s: s}}
+	publishFailures := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "events_publish_failures_total",
+		Help: "call_completed events the API could not publish on the bus.",
+	}, func() float64 { return float64(s.app.PublishFailures()) })
+	cs := []prometheus.Collector{s.m.requests, s.m.duration, publishFailures, &scrapeCollector{s: s}}
 	return append(cs, s.hostCollectors()...)
 }
 

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"math"
 	"strconv"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/cloudwego/hertz/pkg/app"
 
 	"github.com/echosenseix/echosenseix/server"
+	usecase "github.com/echosenseix/echosenseix/server/app"
 )
 
 // SignatureHeader carries the voice platform's webhook signature:
@@ -81,8 +81,8 @@ func (s *Server) handleWebhook(ctx context.Context, c *app.RequestContext) {
 		s.writeError(ctx, c, err)
 		return
 	}
-	wa, err := s.webhookAgent(ctx, extID)
-	if errors.Is(err, errUnknownAgent) {
+	wa, err := s.app.WebhookAgent(ctx, extID)
+	if errors.Is(err, usecase.ErrUnknownAgent) {
 		sig.valid(s.decoySecret, body)
 		err = errBadSignature
 	}
@@ -90,7 +90,7 @@ func (s *Server) handleWebhook(ctx context.Context, c *app.RequestContext) {
 		s.writeError(ctx, c, err)
 		return
 	}
-	if !sig.valid(wa.secret, body) {
+	if !sig.valid(wa.Secret, body) {
 		s.writeError(ctx, c, errBadSignature)
 		return
 	}
@@ -108,13 +108,10 @@ func (s *Server) handleWebhook(ctx context.Context, c *app.RequestContext) {
 		s.writeError(ctx, c, err)
 		return
 	}
-	res, err := s.d.Ingester.Ingest(ctx, l)
+	res, err := s.app.IngestCall(ctx, l)
 	if err != nil {
 		s.writeError(ctx, c, err)
 		return
-	}
-	if res.Created {
-		s.callLanded(ctx, l, res.ID)
 	}
 	b := make([]byte, 0, 64)
 	b = append(b, `{"id":`...)
@@ -201,8 +198,9 @@ func webhookAgentID(body []byte) (string, error) {
 	return id, nil
 }
 
-// callLog turns the event into a validated CallLog of wa's organization.
-func (ev *postCallEvent) callLog(wa webhookAgent) (*server.CallLog, error) {
+// callLog turns the event into a CallLog of wa's organization (the use case
+// validates it).
+func (ev *postCallEvent) callLog(wa usecase.WebhookAgent) (*server.CallLog, error) {
 	d := ev.Data
 	switch {
 	case d == nil:
@@ -220,7 +218,7 @@ func (ev *postCallEvent) callLog(wa webhookAgent) (*server.CallLog, error) {
 	case len(d.Transcript) > 0 && d.Transcript[0] != '[' && string(d.Transcript) != "null":
 		return nil, invalidf("field \"data.transcript\" must be an array")
 	}
-	l := &server.CallLog{OrganizationID: wa.orgID, AgentID: wa.agentID, Platform: server.DefaultAgentPlatform,
+	l := &server.CallLog{OrganizationID: wa.OrgID, AgentID: wa.AgentID, Platform: server.DefaultAgentPlatform,
 		ConversationID: d.ConversationID, Status: d.Status, Transcript: d.Transcript,
 		Duration: int(math.Round(*d.Metadata.CallDurationSecs))}
 	if l.Status == "" {
@@ -235,42 +233,5 @@ func (ev *postCallEvent) callLog(wa webhookAgent) (*server.CallLog, error) {
 	if d.Analysis != nil {
 		l.Summary = d.Analysis.TranscriptSummary
 	}
-	if err := l.Validate(); err != nil {
-		return nil, err
-	}
 	return l, nil
-}
-
-// callCompletedData is the Data of a call_completed event.
-type callCompletedData struct {
-	CallLogID      string  `json:"callLogId"`
-	AgentID        string  `json:"agentId"`
-	ConversationID string  `json:"conversationId"`
-	Duration       int     `json:"duration"`
-	Cost           float64 `json:"cost"`
-	Status         string  `json:"status"`
-}
-
-// PublishTimeout bounds the bus publish after a call lands.
-const PublishTimeout = 2 * time.Second
-
-// callLanded invalidates the organization's analytics and first call-log
-// pages and publishes call_completed; failures are logged and counted,
-// never returned.
-func (s *Server) callLanded(ctx context.Context, l *server.CallLog, id string) {
-	s.pages.bump(l.OrganizationID)
-	s.invalidate(ctx, analyticsKey(l.OrganizationID, ""), analyticsKey(l.OrganizationID, l.AgentID),
-		callLogsKey(l.OrganizationID, ""), callLogsKey(l.OrganizationID, l.AgentID))
-	data, err := jsonAPI.Marshal(callCompletedData{CallLogID: id, AgentID: l.AgentID, ConversationID: l.ConversationID,
-		Duration: l.Duration, Cost: l.Cost, Status: l.Status})
-	if err == nil {
-		pctx, cancel := context.WithTimeout(ctx, PublishTimeout)
-		err = s.d.Bus.Publish(pctx, server.Event{Type: server.EventCallCompleted, OrganizationID: l.OrganizationID,
-			Data: data, Timestamp: time.Now().UTC()})
-		cancel()
-	}
-	if err != nil {
-		s.m.publishFailures.Inc()
-		s.log.LogAttrs(ctx, slog.LevelWarn, "cannot publish call_completed", slog.String("org", l.OrganizationID), slog.Any("err", err))
-	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/echosenseix/echosenseix/server"
+	usecase "github.com/echosenseix/echosenseix/server/app"
 )
 
 // FuzzWebhook feeds the post-call webhook's parsers and validator arbitrary
@@ -21,7 +22,7 @@ func FuzzWebhook(f *testing.F) {
 		[]byte("t=1700000000,v0=0000000000000000000000000000000000000000000000000000000000000000"))
 	f.Add([]byte(`{"type":"post_call_transcription","data":{"agent_id":"a","conversation_id":"c\u0000","metadata":{"call_duration_secs":1}}}`), []byte("t=1,v0=00"))
 	f.Add([]byte(`{"type":"post_call_transcription","data":{"agent_id":"a","conversation_id":"c","transcript":["\u0000"],"metadata":{"call_duration_secs":1}}}`), []byte(""))
-	wa := webhookAgent{orgID: "00000000-0000-4000-8000-000000000001", agentID: "00000000-0000-4000-8000-000000000002"}
+	wa := usecase.WebhookAgent{OrgID: "00000000-0000-4000-8000-000000000001", AgentID: "00000000-0000-4000-8000-000000000002"}
 	f.Fuzz(func(t *testing.T, body, header []byte) {
 		if sig, err := parseSignature(header); err == nil && (sig.ts < 0 || len(sig.sigs) == 0) {
 			t.Fatalf("parseSignature(%q) = %+v without error; want a timestamp and a v0", header, sig)
@@ -37,6 +38,9 @@ func FuzzWebhook(f *testing.F) {
 			return
 		}
 		l, err := ev.callLog(wa)
+		if err == nil {
+			err = l.Validate() // the use case's one check
+		}
 		if err != nil {
 			wantInvalid(t, "callLog", err, server.EINVALID)
 			return

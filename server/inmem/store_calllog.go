@@ -44,7 +44,7 @@ func newCallLogs() callLogs {
 // existing id with Created false.
 func (s *Store) InsertCallLogs(_ context.Context, logs []*server.CallLog) ([]server.IngestResult, error) {
 	for _, l := range logs {
-		if err := l.Validate(); err != nil {
+		if err := l.ValidateOnce(); err != nil {
 			return nil, err
 		}
 	}

@@ -115,7 +115,7 @@ func (s *Store) InsertCallLogs(ctx context.Context, logs []*server.CallLog) ([]s
 		return []server.IngestResult{}, nil
 	}
 	for _, l := range logs {
-		if err := l.Validate(); err != nil {
+		if err := l.ValidateOnce(); err != nil {
 			return nil, err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 
+	usecase "github.com/echosenseix/echosenseix/server/app"
 	"github.com/echosenseix/echosenseix/server/cluster"
 	"github.com/echosenseix/echosenseix/server/httpapi"
 	"github.com/echosenseix/echosenseix/server/realtime"
@@ -50,16 +51,20 @@ func listenRealtime(cfg *Config, worker *cluster.Worker) (net.Listener, error) {
 	return ln, nil
 }
 
-// realtimeAuth adapts httpapi's rules (the ?token= query value, else the
-// session cookie; the organization from the identity) to the dedicated
-// listener's Authenticator.
-func realtimeAuth(srv *httpapi.Server) realtime.Authenticator {
+// realtimeAuth applies the use cases' realtime rules (the ?token= query
+// value, else the session cookie; the organization from the identity) for
+// the dedicated listener, exactly as GET /ws/realtime-sync does.
+func realtimeAuth(svc *usecase.Service) realtime.Authenticator {
 	return func(ctx context.Context, r *http.Request) (string, string, string, error) {
-		sid := ""
+		var sid []byte
 		if c, err := r.Cookie(httpapi.SessionCookie); err == nil {
-			sid = c.Value
+			sid = []byte(c.Value)
 		}
-		return srv.AuthenticateRequest(ctx, sid, r.URL.Query().Get("token"))
+		id, session, err := svc.AuthenticateRealtime(ctx, r.URL.Query().Get("token"), sid)
+		if err != nil {
+			return "", "", "", err
+		}
+		return id.OrgID, id.UserID, session, nil
 	}
 }
 
@@ -68,7 +73,7 @@ func realtimeAuth(srv *httpapi.Server) realtime.Authenticator {
 func (a *app) serveRealtime(ln net.Listener, log *slog.Logger) <-chan error {
 	done := make(chan error, 1)
 	go func() {
-		err := a.hub.Serve(ln, realtimeAuth(a.http))
+		err := a.hub.Serve(ln, realtimeAuth(a.svc))
 		if err != nil {
 			log.Error("realtime listener stopped", "err", err)
 		}

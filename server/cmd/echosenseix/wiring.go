@@ -14,6 +14,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/echosenseix/echosenseix/server"
+	usecase "github.com/echosenseix/echosenseix/server/app"
 	"github.com/echosenseix/echosenseix/server/cluster"
 	"github.com/echosenseix/echosenseix/server/httpapi"
 	"github.com/echosenseix/echosenseix/server/inmem"
@@ -49,6 +50,7 @@ type collectorser interface {
 
 // app is one server process: its adapters, in teardown order.
 type app struct {
+	svc     *usecase.Service
 	http    *httpapi.Server
 	hub     *realtime.Hub
 	ingest  *groupcommit.Batcher
@@ -248,34 +250,43 @@ func (a *app) openHTTP(cfg *Config, log *slog.Logger, st stores, ln net.Listener
 	if err != nil {
 		return err
 	}
-	srv, err := httpapi.New(httpapi.Config{
-		Listener:            ln,
-		MaxBodySize:         cfg.BodyLimit,
-		ReadTimeout:         ms(cfg.HTTPReadTimeout),
-		WriteTimeout:        ms(cfg.HTTPWriteTimeout),
-		IdleTimeout:         ms(cfg.HTTPIdleTimeout),
-		ShutdownTimeout:     cfg.ShutdownTimeout(),
+	svc, err := usecase.New(usecase.Config{
 		SessionTTL:          cfg.SessionTTLDuration(),
-		CookieSecure:        cfg.CookieSecure == "true",
 		RealtimeTokenSecret: secret,
-		Version:             version,
-		DisableHealth:       !cfg.HealthCheckEnabled,
-		CacheTTL:            min(httpapi.DefaultCacheTTL, cfg.CacheTTLDuration()),
+		CacheTTL:            min(usecase.DefaultCacheTTL, cfg.CacheTTLDuration()),
 		SessionCacheTTL:     sessionMemo(cfg),
-		WebhookTolerance:    cfg.WebhookToleranceDuration(),
 		WebhookNegativeTTL:  cfg.WebhookNegativeTTL(),
+		LoginThrottle:       a.loginThrottle(cfg, rcfg),
+	}, usecase.Deps{
+		Orgs: st, Users: st, Agents: st, Lookup: st, CallLogs: st, Documents: st,
+		Sessions: a.sessions(cfg, rcfg), Cache: a.cache, Queue: a.queue, Bus: a.bus,
+		Ingester: a.ingest, Sockets: a.hub, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	a.svc = svc
+	srv, err := httpapi.New(httpapi.Config{
+		Listener:         ln,
+		MaxBodySize:      cfg.BodyLimit,
+		ReadTimeout:      ms(cfg.HTTPReadTimeout),
+		WriteTimeout:     ms(cfg.HTTPWriteTimeout),
+		IdleTimeout:      ms(cfg.HTTPIdleTimeout),
+		ShutdownTimeout:  cfg.ShutdownTimeout(),
+		CookieSecure:     cfg.CookieSecure == "true",
+		Version:          version,
+		DisableHealth:    !cfg.HealthCheckEnabled,
+		WebhookTolerance: cfg.WebhookToleranceDuration(),
 		// Hardening: limits, origins, where /health is served.
 		MaxDocumentSize: cfg.DocumentBodyLimit,
 		MaxWebhookSize:  cfg.WebhookBodyLimit,
 		MaxHeaderBytes:  cfg.HTTPMaxHeaderBytes,
 		AllowedOrigins:  cfg.Origins(),
 		HealthOnAdmin:   cfg.AdminAddr != "",
-		LoginThrottle:   a.loginThrottle(cfg, rcfg),
 		TrustedProxies:  cfg.TrustedProxyCIDRs(),
 	}, httpapi.Deps{
-		Orgs: st, Users: st, Agents: st, Lookup: st, CallLogs: st, Documents: st,
-		Sessions: a.sessions(cfg, rcfg), Cache: a.cache, Queue: a.queue, Bus: a.bus,
-		Ingester: a.ingest, Realtime: a.hub, DB: pinger, Registry: reg, Logger: log, Host: host,
+		App: svc, Cache: a.cache, Queue: a.queue,
+		Realtime: a.hub, DB: pinger, Registry: reg, Logger: log, Host: host,
 	})
 	if err != nil {
 		return err
@@ -466,5 +477,5 @@ func sessionMemo(cfg *Config) time.Duration {
 	if cfg.SessionStore == "redis" {
 		return -1
 	}
-	return httpapi.DefaultSessionCacheTTL
+	return usecase.DefaultSessionCacheTTL
 }

@@ -133,7 +133,7 @@ var (
 // Batcher. If ctx ends first Ingest answers EUNAVAILABLE wrapping ctx's
 // error; the row may or may not be stored (a retry is idempotent).
 func (b *Batcher) Ingest(ctx context.Context, l *server.CallLog) (server.IngestResult, error) {
-	if err := l.Validate(); err != nil {
+	if err := l.ValidateOnce(); err != nil {
 		return server.IngestResult{}, err
 	}
 	if b.cfg.Disabled {

@@ -1,4 +1,4 @@
-package httpapi
+package app
 
 import (
 	"context"
@@ -78,9 +78,9 @@ func (c *secretCache) fill(orgID string, load func() ([]byte, error)) ([]byte, e
 // loadSecret reads orgID's webhook secret from the organization store; an
 // organization without one accepts no webhook (an empty HMAC key is no
 // secret).
-func (s *Server) loadSecret(ctx context.Context, orgID string) func() ([]byte, error) {
+func (s *Service) loadSecret(ctx context.Context, orgID string) func() ([]byte, error) {
 	return func() ([]byte, error) {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.StoreTimeout)
+		sctx, cancel := s.storeCtx(context.WithoutCancel(ctx))
 		defer cancel()
 		o, err := s.d.Orgs.Organization(sctx, orgID)
 		if err != nil {

@@ -1,13 +1,13 @@
-package httpapi
+package app
 
 import (
 	"sync"
 	"time"
 )
 
-// identity is who a request acts for: taken from the session (or a realtime
+// Identity is who a request acts for: taken from the session (or a realtime
 // token), never from the query.
-type identity struct {
+type Identity struct {
 	UserID string
 	OrgID  string
 }
@@ -33,7 +33,7 @@ type identShard struct {
 }
 
 type identEntry struct {
-	id  identity
+	id  Identity
 	exp int64 // unix ns
 }
 
@@ -53,21 +53,21 @@ func (c *identityCache) shard(sid []byte) *identShard {
 	return &c.shards[h%identShards]
 }
 
-func (c *identityCache) get(sid []byte, now int64) (identity, bool) {
+func (c *identityCache) get(sid []byte, now int64) (Identity, bool) {
 	if c.ttl <= 0 {
-		return identity{}, false
+		return Identity{}, false
 	}
 	sh := c.shard(sid)
 	sh.mu.RLock()
 	e, ok := sh.m[string(sid)]
 	sh.mu.RUnlock()
 	if !ok || now >= e.exp {
-		return identity{}, false
+		return Identity{}, false
 	}
 	return e.id, true
 }
 
-func (c *identityCache) put(sid string, id identity, now, sessionExp int64) {
+func (c *identityCache) put(sid string, id Identity, now, sessionExp int64) {
 	if c.ttl <= 0 {
 		return
 	}

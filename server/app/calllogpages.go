@@ -1,4 +1,4 @@
-package httpapi
+package app
 
 import (
 	"context"
@@ -9,15 +9,11 @@ import (
 	"github.com/echosenseix/echosenseix/server/internal/singleflight"
 )
 
-// DefaultCallLogsTTL is how long this instance serves the first page of GET
-// /api/call-logs from memory.
-const DefaultCallLogsTTL = time.Second
-
 // callLogPages keeps the encoded first page of GET /api/call-logs (no
 // cursor, page 1) per organization, agent filter and limit, for a short TTL,
 // for limits other than the default: the default-size first page (the
 // dashboard's) goes through the shared Cache under callLogsKey instead,
-// invalidated cluster-wide when a call lands (handleCallLogs).
+// invalidated cluster-wide when a call lands (Service.CallLogs).
 //
 // Consistency: a call stored through this instance bumps its organization's
 // generation before the webhook answers, so every later read here sees it

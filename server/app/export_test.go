@@ -1,0 +1,4 @@
+package app
+
+// TableBuilders exposes tableBuilders to the external tests.
+var TableBuilders = tableBuilders
