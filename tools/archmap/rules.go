@@ -40,6 +40,8 @@ func rule(pkg, dep string) string {
 		return "rule 3: adapters never import each other nor server/httpapi"
 	case isContract(pkg) && dep != "server":
 		return "rule 4: contract suites import only server"
+	case under(pkg, "server/app") && dep != "server" && !under(dep, "server/internal") && !under(dep, "internal") && !under(dep, "server/app"):
+		return "rule 5: the use-case layer imports only server, server/internal and internal"
 	}
 	return ""
 }
