@@ -10,23 +10,23 @@ import (
 	"github.com/echosenseix/echosenseix/server/postgres"
 )
 
-// openDB opens the pool of cfg.DatabaseURL and checks the server answers.
+// openDB opens the pool of cfg.Database.URL and checks the server answers.
 func openDB(ctx context.Context, cfg *Config) (*postgres.DB, error) {
 	db, err := postgres.Open(ctx, postgres.Config{
-		URL:              cfg.DatabaseURL,
-		MaxConns:         int32(cfg.DatabaseMaxConnections),
-		MinConns:         minConns(cfg.DatabaseMinConnections),
-		AcquireTimeout:   cfg.AcquireTimeout(),
-		StatementTimeout: cfg.StatementTimeout(),
+		URL:              cfg.Database.URL,
+		MaxConns:         int32(cfg.Database.MaxConnections),
+		MinConns:         minConns(cfg.Database.MinConnections),
+		AcquireTimeout:   cfg.Database.AcquireTimeout.D(),
+		StatementTimeout: cfg.Database.StatementTimeout.D(),
 	})
 	if err != nil {
 		return nil, err
 	}
-	pctx, cancel := context.WithTimeout(ctx, cfg.AcquireTimeout())
+	pctx, cancel := context.WithTimeout(ctx, cfg.Database.AcquireTimeout.D())
 	defer cancel()
 	if err := db.Ping(pctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("cannot reach DATABASE_URL=%s: %w", redactURL(cfg.DatabaseURL), err)
+		return nil, fmt.Errorf("cannot reach DATABASE_URL=%s: %w", redactURL(cfg.Database.URL), err)
 	}
 	return db, nil
 }
@@ -50,11 +50,11 @@ func migrateCmd(args []string) int {
 	if err != nil {
 		exitConfig(err)
 	}
-	if cfg.DatabaseURL == "" {
+	if cfg.Database.URL == "" {
 		fmt.Fprintln(os.Stderr, "echosenseix: migrate needs DATABASE_URL (postgres://...)")
 		return 2
 	}
-	log := newLogger(cfg.LogLevel, "cmd", "migrate")
+	log := newLogger(cfg.Ops.LogLevel, "cmd", "migrate")
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	db, err := openDB(ctx, cfg)

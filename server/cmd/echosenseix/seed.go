@@ -174,7 +174,7 @@ func seedCmd(args []string) int {
 	if err != nil {
 		exitConfig(err)
 	}
-	if cfg.DatabaseURL == "" {
+	if cfg.Database.URL == "" {
 		fmt.Fprintln(os.Stderr, "echosenseix: seed needs DATABASE_URL; for in-memory demo data use `echosenseix serve --seed-orgs N --seed-users U --seed-agents A --seed-out FILE` (or SEED_ORGS, SEED_USERS, SEED_AGENTS, SEED_OUT)")
 		return 2
 	}

@@ -91,16 +91,16 @@ func (a *app) build(ctx context.Context, cfg *Config, log *slog.Logger, ln net.L
 
 // redisConfig answers the Redis settings: REDIS_URL, else REDIS_HOST etc.
 func redisConfig(cfg *Config) (redis.Config, error) {
-	if cfg.RedisURL != "" {
-		rc, err := redis.ParseURL(cfg.RedisURL)
+	if cfg.Redis.URL != "" {
+		rc, err := redis.ParseURL(cfg.Redis.URL)
 		if err != nil {
-			return rc, &ConfigError{Name: "REDIS_URL", Value: redactURL(cfg.RedisURL), Want: "redis://[:password@]host:port/db"}
+			return rc, &ConfigError{Name: "REDIS_URL", Value: redactURL(cfg.Redis.URL), Want: "redis://[:password@]host:port/db"}
 		}
-		rc.CacheTTL = cfg.CacheTTLDuration()
+		rc.CacheTTL = cfg.Cache.TTL.D()
 		return rc, nil
 	}
-	return redis.Config{Addr: net.JoinHostPort(cfg.RedisHost, fmt.Sprint(cfg.RedisPort)),
-		Password: cfg.RedisPassword, DB: cfg.RedisDB, CacheTTL: cfg.CacheTTLDuration()}, nil
+	return redis.Config{Addr: net.JoinHostPort(cfg.Redis.Host, fmt.Sprint(cfg.Redis.Port)),
+		Password: cfg.Redis.Password, DB: cfg.Redis.DB, CacheTTL: cfg.Cache.TTL.D()}, nil
 }
 
 // openRedis connects when any provider (or the bus) needs Redis; an
@@ -133,17 +133,17 @@ func redisWanters(cfg *Config) string {
 			s += name
 		}
 	}
-	add(cfg.CacheProvider == "redis", "CACHE_PROVIDER=redis")
-	add(cfg.QueueRedis(), "QUEUE_PROVIDER="+cfg.QueueProvider)
-	add(cfg.SessionStore == "redis", "SESSION_STORE=redis")
-	add(s == "" && cfg.RedisURL != "", "REDIS_URL (event bus)")
+	add(cfg.Cache.Provider == "redis", "CACHE_PROVIDER=redis")
+	add(cfg.QueueRedis(), "QUEUE_PROVIDER="+cfg.Queue.Provider)
+	add(cfg.Session.Store == "redis", "SESSION_STORE=redis")
+	add(s == "" && cfg.Redis.URL != "", "REDIS_URL (event bus)")
 	return s
 }
 
 // openStores opens Postgres (and migrates under the advisory lock) or says
 // loudly that nothing is persisted.
 func (a *app) openStores(ctx context.Context, cfg *Config, log *slog.Logger) (stores, error) {
-	if cfg.DatabaseURL == "" {
+	if cfg.Database.URL == "" {
 		log.Warn("DATABASE_URL is empty: serving from in-memory stores; NOTHING IS PERSISTED and each process (cluster worker) has its own data")
 		return inmem.NewStore(), nil
 	}
@@ -167,10 +167,10 @@ func (a *app) openProviders(cfg *Config, log *slog.Logger, st stores) error {
 	if err != nil {
 		return err
 	}
-	if cfg.CacheProvider == "redis" {
+	if cfg.Cache.Provider == "redis" {
 		a.cache = redis.NewCache(a.rc, rcfg)
 	} else {
-		a.cache = inmem.NewCache(inmem.CacheConfig{MaxSize: cfg.CacheMaxSize, TTL: cfg.CacheTTLDuration()})
+		a.cache = inmem.NewCache(inmem.CacheConfig{MaxSize: cfg.Cache.MaxSize, TTL: cfg.Cache.TTL.D()})
 	}
 	if a.rc != nil {
 		// The bus has a client of its own with a patient reply timeout: pub/sub
@@ -200,7 +200,7 @@ func (a *app) openProviders(cfg *Config, log *slog.Logger, st stores) error {
 	}
 	a.queue = q
 	a.ingest = newIngester(cfg, st)
-	a.hub = realtime.NewHub(realtime.Config{Agents: st, AllowedOrigins: cfg.Origins()}, a.bus, nil, log)
+	a.hub = realtime.NewHub(realtime.Config{Agents: st, AllowedOrigins: cfg.Hardening.Origins()}, a.bus, nil, log)
 	for _, c := range []any{a.cache, a.bus, a.queue, a.ingest, a.hub} {
 		if cs, ok := c.(collectorser); ok {
 			a.metrics = append(a.metrics, cs.Collectors()...)
@@ -214,30 +214,30 @@ func (a *app) openProviders(cfg *Config, log *slog.Logger, st stores) error {
 
 // sessions answers the session store of cfg.
 func (a *app) sessions(cfg *Config, rcfg redis.Config) server.SessionStore {
-	if cfg.SessionStore == "redis" {
-		return redis.NewSessionStore(a.rc, rcfg, cfg.SessionTTLDuration())
+	if cfg.Session.Store == "redis" {
+		return redis.NewSessionStore(a.rc, rcfg, cfg.Session.TTL.D())
 	}
-	return inmem.NewSessionStore(cfg.SessionTTLDuration())
+	return inmem.NewSessionStore(cfg.Session.TTL.D())
 }
 
 // loginThrottle answers the login throttle of cfg: in Redis with the
 // sessions (shared by every worker and instance), else in process memory.
 func (a *app) loginThrottle(cfg *Config, rcfg redis.Config) server.LoginThrottle {
-	if cfg.SessionStore == "redis" {
-		return redis.NewLoginThrottle(a.rc, rcfg, cfg.LoginLimits())
+	if cfg.Session.Store == "redis" {
+		return redis.NewLoginThrottle(a.rc, rcfg, cfg.Login.Limits())
 	}
-	return auth.NewMemoryThrottle(cfg.LoginLimits(), 0)
+	return auth.NewMemoryThrottle(cfg.Login.Limits(), 0)
 }
 
 // openHTTP builds the API and its metrics registry.
 func (a *app) openHTTP(cfg *Config, log *slog.Logger, st stores, ln net.Listener) error {
 	rcfg, _ := redisConfig(cfg)
-	secret, err := tokenSecret(cfg.RealtimeTokenSecret)
+	secret, err := tokenSecret(cfg.Realtime.TokenSecret)
 	if err != nil {
 		return err
 	}
 	var reg *prometheus.Registry
-	if cfg.MetricsEnabled {
+	if cfg.Ops.MetricsEnabled {
 		reg = prometheus.NewRegistry()
 	}
 	var pinger server.Pinger
@@ -250,28 +250,28 @@ func (a *app) openHTTP(cfg *Config, log *slog.Logger, st stores, ln net.Listener
 	}
 	srv, err := httpapi.New(httpapi.Config{
 		Listener:            ln,
-		MaxBodySize:         cfg.BodyLimit,
-		ReadTimeout:         ms(cfg.HTTPReadTimeout),
-		WriteTimeout:        ms(cfg.HTTPWriteTimeout),
-		IdleTimeout:         ms(cfg.HTTPIdleTimeout),
-		ShutdownTimeout:     cfg.ShutdownTimeout(),
-		SessionTTL:          cfg.SessionTTLDuration(),
-		CookieSecure:        cfg.CookieSecure == "true",
+		MaxBodySize:         cfg.HTTP.BodyLimit,
+		ReadTimeout:         cfg.HTTP.ReadTimeout.D(),
+		WriteTimeout:        cfg.HTTP.WriteTimeout.D(),
+		IdleTimeout:         cfg.HTTP.IdleTimeout.D(),
+		ShutdownTimeout:     cfg.Cluster.ShutdownTimeout.D(),
+		SessionTTL:          cfg.Session.TTL.D(),
+		CookieSecure:        cfg.HTTP.CookieSecure == "true",
 		RealtimeTokenSecret: secret,
 		Version:             version,
-		DisableHealth:       !cfg.HealthCheckEnabled,
-		CacheTTL:            min(httpapi.DefaultCacheTTL, cfg.CacheTTLDuration()),
+		DisableHealth:       !cfg.Ops.HealthCheckEnabled,
+		CacheTTL:            min(httpapi.DefaultCacheTTL, cfg.Cache.TTL.D()),
 		SessionCacheTTL:     sessionMemo(cfg),
-		WebhookTolerance:    cfg.WebhookToleranceDuration(),
-		WebhookNegativeTTL:  cfg.WebhookNegativeTTL(),
+		WebhookTolerance:    cfg.Ingest.WebhookTolerance.D(),
+		WebhookNegativeTTL:  cfg.Ingest.NegativeTTL(),
 		// Hardening: limits, origins, where /health is served.
-		MaxDocumentSize: cfg.DocumentBodyLimit,
-		MaxWebhookSize:  cfg.WebhookBodyLimit,
-		MaxHeaderBytes:  cfg.HTTPMaxHeaderBytes,
-		AllowedOrigins:  cfg.Origins(),
-		HealthOnAdmin:   cfg.AdminAddr != "",
+		MaxDocumentSize: cfg.Hardening.DocumentBodyLimit,
+		MaxWebhookSize:  cfg.Hardening.WebhookBodyLimit,
+		MaxHeaderBytes:  cfg.Hardening.MaxHeaderBytes,
+		AllowedOrigins:  cfg.Hardening.Origins(),
+		HealthOnAdmin:   cfg.Hardening.AdminAddr != "",
 		LoginThrottle:   a.loginThrottle(cfg, rcfg),
-		TrustedProxies:  cfg.TrustedProxyCIDRs(),
+		TrustedProxies:  cfg.Login.TrustedProxyCIDRs(),
 	}, httpapi.Deps{
 		Orgs: st, Users: st, Agents: st, Lookup: st, CallLogs: st, Documents: st,
 		Sessions: a.sessions(cfg, rcfg), Cache: a.cache, Queue: a.queue, Bus: a.bus,
@@ -409,10 +409,10 @@ func (a *app) closeUntil(deadline time.Time, log *slog.Logger) {
 // worker, or a new plan (printed) in a single process.
 func seedAtStart(ctx context.Context, cfg *Config, log *slog.Logger, st stores) error {
 	path := os.Getenv(envSeedPlan)
-	if cfg.SeedOrgs == 0 && path == "" {
+	if cfg.Seed.Orgs == 0 && path == "" {
 		return nil
 	}
-	if cfg.DatabaseURL != "" {
+	if cfg.Database.URL != "" {
 		log.Warn("SEED_ORGS/--seed-orgs ignored with DATABASE_URL: run `echosenseix seed --orgs N --users U --agents A`")
 		return nil
 	}
@@ -421,9 +421,9 @@ func seedAtStart(ctx context.Context, cfg *Config, log *slog.Logger, st stores) 
 	if path != "" {
 		plan, err = readSeedPlan(path)
 	} else {
-		plan, err = newSeedPlan(cfg.SeedOrgs, cfg.SeedUsers, cfg.SeedAgents, cfg.SeedPassword)
+		plan, err = newSeedPlan(cfg.Seed.Orgs, cfg.Seed.Users, cfg.Seed.Agents, cfg.Seed.Password)
 		if err == nil {
-			err = writeSeedOut(plan, cfg.SeedOut)
+			err = writeSeedOut(plan, cfg.Seed.Out)
 		}
 	}
 	if err != nil {
@@ -463,7 +463,7 @@ const busReadTimeout = 5 * time.Second
 // that invalidation by up to a second); 1 s with the memory store, where
 // this instance is the only one that can end it.
 func sessionMemo(cfg *Config) time.Duration {
-	if cfg.SessionStore == "redis" {
+	if cfg.Session.Store == "redis" {
 		return -1
 	}
 	return httpapi.DefaultSessionCacheTTL
