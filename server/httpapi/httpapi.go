@@ -35,7 +35,6 @@ const (
 	DefaultWriteTimeout     = 30 * time.Second
 	DefaultIdleTimeout      = 120 * time.Second
 	DefaultShutdownTimeout  = 30 * time.Second
-	DefaultSessionTTL       = 7 * 24 * time.Hour
 	DefaultSessionCacheTTL  = time.Second
 	DefaultCacheTTL         = 5 * time.Minute
 	DefaultAnalyticsTTL     = 5 * time.Second
@@ -66,11 +65,10 @@ type Config struct {
 	ShutdownTimeout time.Duration // grace for in-flight requests in Shutdown; default 30 s
 	StoreTimeout    time.Duration // bound on each store/queue call of a request; default 5 s
 
-	SessionTTL      time.Duration // session lifetime (sliding, kept by the SessionStore); default 7 days
 	SessionCacheTTL time.Duration // per-instance memo of sid -> identity; default 1 s; negative disables
 	CookieSecure    bool          // always set Secure on the cookie (also set behind TLS or X-Forwarded-Proto: https)
 
-	CacheTTL     time.Duration // agent and user reads; default 5 min
+	CacheTTL     time.Duration // agent, user and webhook lookups (CACHE_TTL); default 5 min
 	AnalyticsTTL time.Duration // analytics reads; default 5 s
 	CallLogsTTL  time.Duration // first page of GET /api/call-logs kept in process memory; default 1 s; negative disables
 
@@ -291,7 +289,6 @@ func (c *Config) setDefaults() {
 	def(&c.IdleTimeout, DefaultIdleTimeout)
 	def(&c.ShutdownTimeout, DefaultShutdownTimeout)
 	def(&c.StoreTimeout, DefaultStoreTimeout)
-	def(&c.SessionTTL, DefaultSessionTTL)
 	def(&c.SessionCacheTTL, DefaultSessionCacheTTL)
 	def(&c.CacheTTL, DefaultCacheTTL)
 	def(&c.AnalyticsTTL, DefaultAnalyticsTTL)

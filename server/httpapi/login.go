@@ -44,15 +44,16 @@ func (s *Server) handleLogin(ctx context.Context, c *app.RequestContext) {
 		s.writeError(ctx, c, err)
 		return
 	}
+	// The store sets ExpiresAt from its TTL (SESSION_TTL): the cookie follows it.
 	sess := &server.Session{ID: newSessionID(), UserID: user.ID, OrganizationID: user.OrganizationID,
-		CreatedAt: time.Now().UTC(), ExpiresAt: time.Now().UTC().Add(s.cfg.SessionTTL)}
+		CreatedAt: time.Now().UTC()}
 	sctx, cancel := context.WithTimeout(ctx, s.cfg.StoreTimeout)
 	defer cancel()
 	if err := s.d.Sessions.CreateSession(sctx, sess); err != nil {
 		s.writeError(ctx, c, err)
 		return
 	}
-	s.setSessionCookie(c, sess.ID, int(s.cfg.SessionTTL/time.Second))
+	s.setSessionCookie(c, sess.ID, int((time.Until(sess.ExpiresAt)+time.Second/2)/time.Second))
 	s.writeJSON(ctx, c, 200, user)
 }
 

@@ -38,9 +38,10 @@ type Config struct {
 	// least recently used entries evicted first; default 32 MiB, clamped to
 	// MaxLocalCacheBytes.
 	LocalCacheBytes int
-	// CacheTTL is the Cache's default TTL and the upper bound of how long a
-	// value (a session too) is kept in process memory; default 1 h
-	// (CACHE_TTL).
+	// CacheTTL is the Cache's TTL of an entry Set without one and the upper
+	// bound of how long a cached value is kept in process memory (CACHE_TTL,
+	// which the command always sets); default DefaultCacheTTL. Sessions
+	// bound their copies by their own renewal period instead.
 	CacheTTL time.Duration
 	// DisableLocalCache turns client-side caching off: every Cache.Get is a
 	// round trip (for comparison, or a Redis without RESP3 tracking).

@@ -44,7 +44,7 @@ type Config struct {
 	Login     LoginConfig
 }
 
-// HTTPConfig:
+// HTTPConfig is the public listener: address, body limit, timeouts and the session cookie.
 type HTTPConfig struct {
 	// PORT, default 5000: TCP port of the public HTTP listener.
 	Port int `env:"PORT" envDefault:"5000" unit:"port" doc:"TCP port the API listens on (every cluster worker shares it)"`
@@ -62,7 +62,7 @@ type HTTPConfig struct {
 	CookieSecure string `env:"COOKIE_SECURE" envDefault:"auto" unit:"auto|true|false" doc:"Secure flag of the session cookie; auto sets it behind TLS (X-Forwarded-Proto: https)"`
 }
 
-// OpsConfig:
+// OpsConfig is what operators watch: logs, health routes, metrics and pprof.
 type OpsConfig struct {
 	// LOG_LEVEL, default info: slog level of the JSON logs.
 	LogLevel string `env:"LOG_LEVEL" envDefault:"info" unit:"debug|info|warn|error" doc:"minimum level of the JSON logs on stderr"`
@@ -74,7 +74,7 @@ type OpsConfig struct {
 	PprofAddr string `env:"PPROF_ADDR" envDefault:"" unit:"host:port" doc:"serve net/http/pprof (/debug/pprof/) on this separate listener, e.g. 127.0.0.1:6060; empty = off. Bind it to loopback: profiles expose internals. A cluster worker adds its slot to the port"`
 }
 
-// ClusterConfig:
+// ClusterConfig is the prefork supervisor (package cluster).
 type ClusterConfig struct {
 	// CLUSTER_ENABLED, default DefaultClusterEnabled: run the prefork supervisor.
 	Enabled bool `env:"CLUSTER_ENABLED" unit:"bool" doc:"run a primary that supervises CLUSTER_WORKERS worker processes on one port (only when workers > 1)"`
@@ -94,17 +94,17 @@ type ClusterConfig struct {
 	TestCrash string `env:"CLUSTER_TEST_CRASH" envDefault:"" unit:"startup[:slot]" doc:"test hook: startup makes every worker (startup:N only slot N) exit 3 before it serves"`
 }
 
-// CacheConfig:
+// CacheConfig is the cache provider and its one TTL.
 type CacheConfig struct {
 	// CACHE_PROVIDER, default memory: memory (per process) or redis (shared).
 	Provider string `env:"CACHE_PROVIDER" envDefault:"memory" unit:"memory|redis" doc:"cache backend: memory is per process (per cluster worker), redis is shared by every instance"`
-	// CACHE_TTL, default 3600 s: default entry lifetime.
-	TTL Seconds `env:"CACHE_TTL" envDefault:"3600" unit:"s" doc:"default time to live of a cache entry"`
+	// CACHE_TTL, default 300 s: lifetime of every cached read.
+	TTL Seconds `env:"CACHE_TTL" envDefault:"300" unit:"s" doc:"lifetime of every cached read (an agent, an organization's agent list, a user, the webhook's agent and signing-secret lookups; a write drops what it changes at once) and of an entry written without one; the redis provider's client-side copy lives no longer. Analytics, call-log pages and sessions have their own lifetimes"`
 	// CACHE_MAX_SIZE, default 10000: entries kept by the memory provider.
 	MaxSize int `env:"CACHE_MAX_SIZE" envDefault:"10000" unit:"entries" doc:"LRU bound of the memory cache (the redis provider bounds its client-side copy in bytes instead: 32 MiB per process)"`
 }
 
-// RedisConfig:
+// RedisConfig locates the Redis every Redis provider and the bus share.
 type RedisConfig struct {
 	// REDIS_HOST, default localhost.
 	Host string `env:"REDIS_HOST" envDefault:"localhost" unit:"host" doc:"Redis host (ignored when REDIS_URL is set)"`
@@ -118,7 +118,7 @@ type RedisConfig struct {
 	URL string `env:"REDIS_URL" envDefault:"" unit:"url" doc:"redis://[:password@]host:port/db; overrides REDIS_HOST, REDIS_PORT, REDIS_PASSWORD and REDIS_DB; setting it also puts the event bus on Redis"`
 }
 
-// QueueConfig:
+// QueueConfig is the job queue provider.
 type QueueConfig struct {
 	// QUEUE_PROVIDER, default memory: memory, redis or bull (alias of redis).
 	Provider string `env:"QUEUE_PROVIDER" envDefault:"memory" unit:"memory|redis|bull" doc:"job queue backend; bull is the guide's alias of redis"`
@@ -128,13 +128,13 @@ type QueueConfig struct {
 	MaxRetries int `env:"QUEUE_MAX_RETRIES" envDefault:"3" unit:"attempts" doc:"attempts of a job (exponential backoff with jitter between them) before it goes to the dead-letter set"`
 }
 
-// DatabaseConfig:
+// DatabaseConfig is the Postgres pool of this instance.
 type DatabaseConfig struct {
 	// DATABASE_URL, default none: Postgres; empty serves from memory.
 	URL string `env:"DATABASE_URL" envDefault:"" unit:"url" doc:"postgres://... ; empty serves everything from in-memory stores and persists nothing"`
-	// DATABASE_MAX_CONNECTIONS, default 100: pool size per process.
+	// DATABASE_MAX_CONNECTIONS, default 100: pool size per instance (split among cluster workers).
 	MaxConnections int `env:"DATABASE_MAX_CONNECTIONS" envDefault:"100" unit:"connections" doc:"pool size of this instance; a cluster shares it among its workers (each gets its share rounded down, at least 1), so Postgres sees at most this many from one server"`
-	// DATABASE_MIN_CONNECTIONS, default 10: warm connections per process.
+	// DATABASE_MIN_CONNECTIONS, default 10: warm connections per instance (split among cluster workers).
 	MinConnections int `env:"DATABASE_MIN_CONNECTIONS" envDefault:"10" unit:"connections" doc:"connections kept open by this instance (shared among cluster workers like DATABASE_MAX_CONNECTIONS)"`
 	// DATABASE_ACQUIRE_TIMEOUT, default 10000 ms: wait for a pool connection.
 	AcquireTimeout Millis `env:"DATABASE_ACQUIRE_TIMEOUT" envDefault:"10000" unit:"ms" doc:"longest wait for a pool connection; past it the request gets 503 with Retry-After"`
@@ -142,15 +142,16 @@ type DatabaseConfig struct {
 	StatementTimeout Millis `env:"DATABASE_STATEMENT_TIMEOUT" envDefault:"30000" unit:"ms" doc:"Postgres statement_timeout of every pool connection"`
 }
 
-// SessionConfig:
+// SessionConfig is the login session store and its one lifetime.
 type SessionConfig struct {
 	// SESSION_STORE, default memory: memory (per process) or redis (shared).
 	Store string `env:"SESSION_STORE" envDefault:"memory" unit:"memory|redis" doc:"session backend: memory is per process (a cluster needs redis for logins to work on every worker)"`
-	// SESSION_TTL, default 86400 s: sliding session lifetime.
-	TTL Seconds `env:"SESSION_TTL" envDefault:"86400" unit:"s" doc:"sliding lifetime of a login session"`
+	// SESSION_TTL, default 86400 s: sliding session lifetime (the stores and
+	// the cookie's Max-Age take it from here; no package has another).
+	TTL Seconds `env:"SESSION_TTL" envDefault:"86400" unit:"s" doc:"sliding lifetime of a login session: it ends this long after its last use (renewed at most every tenth of it, so between 0.9x and 1x); the cookie's Max-Age follows it. With SESSION_STORE=redis an instance keeps a session in its client-side cache for at most that tenth (a renewal or logout invalidates it sooner)"`
 }
 
-// IngestConfig:
+// IngestConfig is the post-call webhook path: group commit, signature window, unknown agents.
 type IngestConfig struct {
 	// INGEST_BATCH_ENABLED, default true: group-commit webhook inserts.
 	BatchEnabled bool `env:"INGEST_BATCH_ENABLED" envDefault:"true" unit:"bool" doc:"coalesce concurrent post-call webhooks into one database round trip (group commit)"`
@@ -166,7 +167,7 @@ type IngestConfig struct {
 	WebhookNegativeCacheTTL Millis `env:"WEBHOOK_NEGATIVE_CACHE_TTL" envDefault:"5000" unit:"ms" doc:"how long a webhook's unknown agent id is remembered in the cache, so a flood of one unknown id is one database read per period; creating the agent drops it at once; 0 = off"`
 }
 
-// RealtimeConfig:
+// RealtimeConfig is the WebSocket side: token key, dedicated port, netpoll buffers.
 type RealtimeConfig struct {
 	// REALTIME_TOKEN_SECRET, default random per start: HMAC key of realtime tokens.
 	TokenSecret string `env:"REALTIME_TOKEN_SECRET" envDefault:"" unit:"secret" doc:"HMAC key signing WebSocket tokens; empty = random at start (shared by the workers of one cluster, not by instances)"`
@@ -176,7 +177,7 @@ type RealtimeConfig struct {
 	NetpollBuffer int `env:"REALTIME_NETPOLL_BUFFER" envDefault:"0" unit:"bytes" doc:"per-connection buffer of every netpoll connection of the process, HTTP included (buffers still grow for larger requests); 0 = netpoll's default (8 KiB in, 4 KiB out); 1024 for the 100k tier"`
 }
 
-// HardeningConfig:
+// HardeningConfig is request limits, browser origins, production checks and the admin listener.
 type HardeningConfig struct {
 	// DOCUMENT_BODY_LIMIT, default 10485760 bytes: largest document upload.
 	DocumentBodyLimit int `env:"DOCUMENT_BODY_LIMIT" envDefault:"10485760" unit:"bytes" doc:"largest document (POST /api/documents, JSON or multipart, plus 64 KiB of multipart framing); larger answers 413"`
@@ -192,7 +193,7 @@ type HardeningConfig struct {
 	AdminAddr string `env:"ADMIN_ADDR" envDefault:"" unit:"host:port" doc:"serve GET /health (the detailed checks) on this separate listener instead of PORT, e.g. 127.0.0.1:9090; empty = off (/health stays on PORT). /health/live and /health/ready stay on PORT. A cluster worker adds its slot to the port"`
 }
 
-// SeedConfig:
+// SeedConfig is the in-memory demo data of serve (also set by its flags).
 type SeedConfig struct {
 	// SEED_ORGS, default 0: organizations created in memory at serve start.
 	Orgs int `env:"SEED_ORGS" envDefault:"0" unit:"count" doc:"serve only, no DATABASE_URL: demo organizations created in memory at start (same data in every worker)"`
@@ -206,13 +207,13 @@ type SeedConfig struct {
 	Out string `env:"SEED_OUT" envDefault:"" unit:"path" doc:"file receiving the seed JSON (mode 0600); empty = stdout"`
 }
 
-// HostConfig:
+// HostConfig is the host checked against the load tier it is sized for.
 type HostConfig struct {
 	// TUNING_TIER, default none: load tier whose connections the host must carry.
 	TuningTier string `env:"TUNING_TIER" envDefault:"" unit:"1k|10k|100k" doc:"load tier this server is sized for (users, page-load and webhook connections of loadtests/tiers): at start-up each serving process compares RLIMIT_NOFILE, net.core.somaxconn, net.ipv4.tcp_max_syn_backlog, fs.nr_open and fs.file-max with what its share of those connections needs, logs one warning per setting that is off, reports host_setting_ok{key} and a \"host\" check in /health (degraded, never 503); empty = not checked"`
 }
 
-// LoginConfig:
+// LoginConfig is the login throttle and the proxies trusted to name the client.
 type LoginConfig struct {
 	// LOGIN_MAX_ATTEMPTS_PER_ACCOUNT, default 5: attempts on one account before it backs off.
 	MaxAttemptsPerAccount int `env:"LOGIN_MAX_ATTEMPTS_PER_ACCOUNT" envDefault:"5" unit:"attempts" doc:"login attempts on one account (from all addresses) before it backs off; the back-off refuses only addresses that already failed on the account, so its owner still gets in from another address"`
