@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/url"
@@ -43,6 +44,9 @@ type Config struct {
 	// which the command always sets); default DefaultCacheTTL. Sessions
 	// bound their copies by their own renewal period instead.
 	CacheTTL time.Duration
+	// TLS, when set, dials Redis over TLS with it (rediss://); nil is plain
+	// TCP.
+	TLS *tls.Config
 	// DisableLocalCache turns client-side caching off: every Cache.Get is a
 	// round trip (for comparison, or a Redis without RESP3 tracking).
 	DisableLocalCache bool
@@ -72,18 +76,21 @@ func (c Config) withDefaults() Config {
 }
 
 // ParseURL reads a REDIS_URL of the form redis://[:password@]host[:port][/db]
-// (also redis://user:password@...; the user name is ignored). The port
-// defaults to 6379 and the db to 0; other Config fields keep their zero
-// values (defaults apply).
+// or rediss://... (TLS; also redis://user:password@..., the user name is
+// ignored). The port defaults to 6379 and the db to 0. rediss:// sets TLS to
+// a tls.Config that verifies the server's certificate for host against the
+// system's roots (LoadCA puts a CA file in their place); other Config fields
+// keep their zero values (defaults apply). It is the one parser of
+// REDIS_URL: the command validates the setting with it.
 func ParseURL(s string) (Config, error) {
 	u, err := url.Parse(s)
 	if err != nil {
 		return Config{}, fmt.Errorf("cannot parse redis url: %w", err)
 	}
-	if u.Scheme != "redis" {
-		return Config{}, fmt.Errorf("cannot parse redis url: scheme %q is not redis", u.Scheme)
+	if u.Scheme != "redis" && u.Scheme != "rediss" {
+		return Config{}, fmt.Errorf("cannot parse redis url: scheme %q is not redis or rediss", u.Scheme)
 	}
-	if u.Host == "" {
+	if u.Hostname() == "" {
 		return Config{}, fmt.Errorf("cannot parse redis url: no host")
 	}
 	cfg := Config{Addr: u.Host}
@@ -99,6 +106,9 @@ func ParseURL(s string) (Config, error) {
 			return Config{}, fmt.Errorf("cannot parse redis url: db %q is not a number >= 0", db)
 		}
 		cfg.DB = n
+	}
+	if u.Scheme == "rediss" {
+		cfg.TLS = &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12}
 	}
 	return cfg, nil
 }

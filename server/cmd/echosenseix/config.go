@@ -115,7 +115,13 @@ type RedisConfig struct {
 	// REDIS_DB, default 0.
 	DB int `env:"REDIS_DB" envDefault:"0" unit:"index" doc:"Redis database number (ignored when REDIS_URL is set)"`
 	// REDIS_URL, default none: overrides REDIS_HOST/PORT/PASSWORD/DB.
-	URL string `env:"REDIS_URL" envDefault:"" unit:"url" doc:"redis://[:password@]host:port/db; overrides REDIS_HOST, REDIS_PORT, REDIS_PASSWORD and REDIS_DB; setting it also puts the event bus on Redis"`
+	URL string `env:"REDIS_URL" envDefault:"" unit:"url" doc:"redis://[:password@]host:port/db, or rediss://... for TLS (the server's certificate is verified for host); overrides REDIS_HOST, REDIS_PORT, REDIS_PASSWORD and REDIS_DB; setting it also puts the event bus on Redis"`
+
+	// Redis over TLS (rediss://): whom to trust.
+	// REDIS_TLS_CA_FILE, default none (the system's roots).
+	TLSCAFile string `env:"REDIS_TLS_CA_FILE" envDefault:"" unit:"path" doc:"PEM file of the CA certificates that sign the Redis server's certificate, trusted instead of the system's roots; only with REDIS_URL=rediss://; empty = the system's roots"`
+	// REDIS_TLS_INSECURE_SKIP_VERIFY, default false.
+	TLSInsecureSkipVerify bool `env:"REDIS_TLS_INSECURE_SKIP_VERIFY" envDefault:"false" unit:"bool" doc:"accept any certificate from the Redis server (encrypted, not authenticated: tests only); only with REDIS_URL=rediss://"`
 }
 
 // QueueConfig is the job queue provider.
@@ -323,14 +329,6 @@ func validCrash(s string) bool {
 // crashAtStartup reports whether the CLUSTER_TEST_CRASH hook applies to slot.
 func (c *Config) crashAtStartup(slot int) bool {
 	return c.Cluster.TestCrash == "startup" || c.Cluster.TestCrash == "startup:"+strconv.Itoa(slot)
-}
-
-func validRedisURL(s string) bool {
-	if s == "" {
-		return true
-	}
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "redis" || u.Scheme == "rediss") && u.Host != ""
 }
 
 func validDatabaseURL(s string) bool {

@@ -138,7 +138,7 @@ func preflight(cfg *Config, log *slog.Logger) error {
 		log.Warn("memory event bus with cluster workers: a realtime event (call_completed, sync progress) reaches only the sockets of the worker that made it; set REDIS_URL so every worker (and instance) fans it out")
 	}
 	if cfg.BusRedis() {
-		rcfg, err := redisConfig(cfg)
+		rcfg, err := cfg.Redis.redisConfig(cfg.Cache)
 		if err != nil {
 			return err
 		}

@@ -89,27 +89,13 @@ func (a *app) build(ctx context.Context, cfg *Config, log *slog.Logger, ln net.L
 	return a.openHTTP(cfg, log, st, ln)
 }
 
-// redisConfig answers the Redis settings: REDIS_URL, else REDIS_HOST etc.
-func redisConfig(cfg *Config) (redis.Config, error) {
-	if cfg.Redis.URL != "" {
-		rc, err := redis.ParseURL(cfg.Redis.URL)
-		if err != nil {
-			return rc, &ConfigError{Name: "REDIS_URL", Value: redactURL(cfg.Redis.URL), Want: "redis://[:password@]host:port/db"}
-		}
-		rc.CacheTTL = cfg.Cache.TTL.D()
-		return rc, nil
-	}
-	return redis.Config{Addr: net.JoinHostPort(cfg.Redis.Host, fmt.Sprint(cfg.Redis.Port)),
-		Password: cfg.Redis.Password, DB: cfg.Redis.DB, CacheTTL: cfg.Cache.TTL.D()}, nil
-}
-
 // openRedis connects when any provider (or the bus) needs Redis; an
 // unreachable Redis stops start-up, never a silent fallback.
 func (a *app) openRedis(cfg *Config, log *slog.Logger) error {
 	if !cfg.BusRedis() {
 		return nil
 	}
-	rcfg, err := redisConfig(cfg)
+	rcfg, err := cfg.Redis.redisConfig(cfg.Cache)
 	if err != nil {
 		return err
 	}
@@ -163,7 +149,7 @@ func (a *app) openStores(ctx context.Context, cfg *Config, log *slog.Logger) (st
 
 // openProviders builds cache, sessions, bus, queue, ingester and hub.
 func (a *app) openProviders(cfg *Config, log *slog.Logger, st stores) error {
-	rcfg, err := redisConfig(cfg)
+	rcfg, err := cfg.Redis.redisConfig(cfg.Cache)
 	if err != nil {
 		return err
 	}
@@ -231,7 +217,7 @@ func (a *app) loginThrottle(cfg *Config, rcfg redis.Config) server.LoginThrottle
 
 // openHTTP builds the API and its metrics registry.
 func (a *app) openHTTP(cfg *Config, log *slog.Logger, st stores, ln net.Listener) error {
-	rcfg, _ := redisConfig(cfg)
+	rcfg, _ := cfg.Redis.redisConfig(cfg.Cache)
 	secret, err := tokenSecret(cfg.Realtime.TokenSecret)
 	if err != nil {
 		return err
