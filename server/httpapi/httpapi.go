@@ -36,7 +36,7 @@ const (
 	DefaultIdleTimeout      = 120 * time.Second
 	DefaultShutdownTimeout  = 30 * time.Second
 	DefaultSessionCacheTTL  = time.Second
-	DefaultCacheTTL         = 5 * time.Minute
+	DefaultCacheTTL         = server.DefaultCacheTTL
 	DefaultAnalyticsTTL     = 5 * time.Second
 	DefaultStoreTimeout     = 5 * time.Second
 	DefaultRealtimeTokenTTL = 60 * time.Second

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/echosenseix/echosenseix/server"
 )
 
 // Defaults applied by Config.withDefaults to zero fields.
@@ -16,7 +18,7 @@ const (
 	DefaultDialTimeout     = time.Second
 	DefaultReadTimeout     = 500 * time.Millisecond
 	DefaultLocalCacheBytes = 32 << 20
-	DefaultCacheTTL        = time.Hour
+	DefaultCacheTTL        = server.DefaultCacheTTL // CACHE_TTL's
 	// MaxLocalCacheBytes bounds LocalCacheBytes.
 	MaxLocalCacheBytes = 1 << 30
 )

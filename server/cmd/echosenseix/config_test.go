@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/echosenseix/echosenseix/server"
 )
 
 func TestConfigDefaults(t *testing.T) {
@@ -25,7 +27,7 @@ func TestConfigDefaults(t *testing.T) {
 		{"CLUSTER_SHUTDOWN_TIMEOUT", cfg.Cluster.ShutdownTimeout.D(), 30 * time.Second},
 		{"CLUSTER_LISTEN_MODE", cfg.Cluster.ListenMode, "shared"},
 		{"CACHE_PROVIDER", cfg.Cache.Provider, "memory"},
-		{"CACHE_TTL", cfg.Cache.TTL.D(), 5 * time.Minute},
+		{"CACHE_TTL", cfg.Cache.TTL.D(), server.DefaultCacheTTL},
 		{"SESSION_TTL", cfg.Session.TTL.D(), 24 * time.Hour},
 		{"CACHE_MAX_SIZE", cfg.Cache.MaxSize, 10000},
 		{"REDIS_HOST", cfg.Redis.Host, "localhost"},
