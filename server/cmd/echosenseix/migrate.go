@@ -10,23 +10,23 @@ import (
 	"github.com/echosenseix/echosenseix/server/postgres"
 )
 
-// openDB opens the pool of cfg.Database.URL and checks the server answers.
-func openDB(ctx context.Context, cfg *Config) (*postgres.DB, error) {
+// openDB opens the pool of DATABASE_URL and checks the server answers.
+func openDB(ctx context.Context, c DatabaseConfig) (*postgres.DB, error) {
 	db, err := postgres.Open(ctx, postgres.Config{
-		URL:              cfg.Database.URL,
-		MaxConns:         int32(cfg.Database.MaxConnections),
-		MinConns:         minConns(cfg.Database.MinConnections),
-		AcquireTimeout:   cfg.Database.AcquireTimeout.D(),
-		StatementTimeout: cfg.Database.StatementTimeout.D(),
+		URL:              c.URL,
+		MaxConns:         int32(c.MaxConnections),
+		MinConns:         minConns(c.MinConnections),
+		AcquireTimeout:   c.AcquireTimeout.D(),
+		StatementTimeout: c.StatementTimeout.D(),
 	})
 	if err != nil {
 		return nil, err
 	}
-	pctx, cancel := context.WithTimeout(ctx, cfg.Database.AcquireTimeout.D())
+	pctx, cancel := context.WithTimeout(ctx, c.AcquireTimeout.D())
 	defer cancel()
 	if err := db.Ping(pctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("cannot reach DATABASE_URL=%s: %w", redactURL(cfg.Database.URL), err)
+		return nil, fmt.Errorf("cannot reach DATABASE_URL=%s: %w", redactURL(c.URL), err)
 	}
 	return db, nil
 }
@@ -57,7 +57,7 @@ func migrateCmd(args []string) int {
 	log := newLogger(cfg.Ops.LogLevel, "cmd", "migrate")
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	db, err := openDB(ctx, cfg)
+	db, err := openDB(ctx, cfg.Database)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "echosenseix: %v\n", err)
 		return 1

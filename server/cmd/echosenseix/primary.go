@@ -154,7 +154,7 @@ func preflight(cfg *Config, log *slog.Logger) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	db, err := openDB(ctx, cfg)
+	db, err := openDB(ctx, cfg.Database)
 	if err != nil {
 		return err
 	}

@@ -30,11 +30,11 @@ func newQueue(cfg *Config, rcfg redis.Config, log *slog.Logger) (server.Queue, e
 // newIngester answers the group-commit batcher in front of the call-log
 // store (INGEST_BATCH_*; INGEST_BATCH_ENABLED=false inserts one row per
 // request).
-func newIngester(cfg *Config, st server.CallLogStore) *groupcommit.Batcher {
+func newIngester(c IngestConfig, st server.CallLogStore) *groupcommit.Batcher {
 	return groupcommit.New(st, groupcommit.Config{
-		MaxBatch:   cfg.Ingest.BatchMaxRows,
-		MaxWait:    cfg.Ingest.BatchMaxWait.D(),
-		MaxPending: cfg.Ingest.BatchMaxPending,
-		Disabled:   !cfg.Ingest.BatchEnabled,
+		MaxBatch:   c.BatchMaxRows,
+		MaxWait:    c.BatchMaxWait.D(),
+		MaxPending: c.BatchMaxPending,
+		Disabled:   !c.BatchEnabled,
 	})
 }

@@ -180,7 +180,7 @@ func seedCmd(args []string) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	db, err := openDB(ctx, cfg)
+	db, err := openDB(ctx, cfg.Database)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "echosenseix: %v\n", err)
 		return 1

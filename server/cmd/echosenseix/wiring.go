@@ -133,7 +133,7 @@ func (a *app) openStores(ctx context.Context, cfg *Config, log *slog.Logger) (st
 		log.Warn("DATABASE_URL is empty: serving from in-memory stores; NOTHING IS PERSISTED and each process (cluster worker) has its own data")
 		return inmem.NewStore(), nil
 	}
-	db, err := openDB(ctx, cfg)
+	db, err := openDB(ctx, cfg.Database)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +185,7 @@ func (a *app) openProviders(cfg *Config, log *slog.Logger, st stores) error {
 		return err
 	}
 	a.queue = q
-	a.ingest = newIngester(cfg, st)
+	a.ingest = newIngester(cfg.Ingest, st)
 	a.hub = realtime.NewHub(realtime.Config{Agents: st, AllowedOrigins: cfg.Hardening.Origins()}, a.bus, nil, log)
 	for _, c := range []any{a.cache, a.bus, a.queue, a.ingest, a.hub} {
 		if cs, ok := c.(collectorser); ok {
