@@ -5,6 +5,11 @@ import (
 	"time"
 )
 
+// DefaultCacheTTL is CACHE_TTL's one default: the lifetime of every cached
+// read, and of an entry Set with ttl <= 0. The providers and the HTTP layer
+// name it for their zero Config; the command always passes CACHE_TTL.
+const DefaultCacheTTL = 5 * time.Minute
+
 // Cache stores opaque values with a TTL. Get answers (nil, false, nil) on a
 // miss; the returned slice must not be modified by the caller. A ttl <= 0
 // means the provider's default (CACHE_TTL). Delete of a missing key is not an

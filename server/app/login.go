@@ -32,7 +32,7 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (*serve
 	}
 	now := time.Now().UTC()
 	sess := &server.Session{ID: newSessionID(), UserID: user.ID, OrganizationID: user.OrganizationID,
-		CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)}
+		CreatedAt: now} // the store sets ExpiresAt from SESSION_TTL
 	sctx, cancel := s.storeCtx(ctx)
 	defer cancel()
 	if err := s.d.Sessions.CreateSession(sctx, sess); err != nil {
@@ -40,9 +40,6 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (*serve
 	}
 	return user, sess, nil
 }
-
-// SessionTTL is the lifetime of a new session.
-func (s *Service) SessionTTL() time.Duration { return s.cfg.SessionTTL }
 
 // login counts the attempt (refusing it when the account or address backs
 // off) before it verifies the password; every failure costs one

@@ -18,10 +18,9 @@ import (
 // Defaults of Config fields left zero.
 const (
 	DefaultStoreTimeout       = 5 * time.Second
-	DefaultCacheTTL           = 5 * time.Minute
+	DefaultCacheTTL           = server.DefaultCacheTTL // CACHE_TTL's one default
 	DefaultAnalyticsTTL       = 5 * time.Second
 	DefaultCallLogsTTL        = time.Second
-	DefaultSessionTTL         = 7 * 24 * time.Hour
 	DefaultSessionCacheTTL    = time.Second
 	DefaultRealtimeTokenTTL   = 60 * time.Second
 	DefaultWebhookNegativeTTL = 5 * time.Second // a flood of one unknown id is one store read per few seconds
@@ -35,7 +34,6 @@ type Config struct {
 	CacheTTL            time.Duration        // agent and user reads, webhook agent mapping, webhook secrets
 	AnalyticsTTL        time.Duration        // analytics and the default first call-log page
 	CallLogsTTL         time.Duration        // other first call-log pages, per process; negative disables
-	SessionTTL          time.Duration        // lifetime of a new session
 	SessionCacheTTL     time.Duration        // per-instance memo of sid -> identity; negative disables
 	RealtimeTokenSecret []byte               // HMAC key of realtime tokens
 	RealtimeTokenTTL    time.Duration        // lifetime of a realtime token
@@ -117,7 +115,7 @@ func (c *Config) setDefaults() {
 		v time.Duration
 	}{
 		{&c.StoreTimeout, DefaultStoreTimeout}, {&c.CacheTTL, DefaultCacheTTL}, {&c.AnalyticsTTL, DefaultAnalyticsTTL},
-		{&c.CallLogsTTL, DefaultCallLogsTTL}, {&c.SessionTTL, DefaultSessionTTL}, {&c.SessionCacheTTL, DefaultSessionCacheTTL},
+		{&c.CallLogsTTL, DefaultCallLogsTTL}, {&c.SessionCacheTTL, DefaultSessionCacheTTL},
 		{&c.RealtimeTokenTTL, DefaultRealtimeTokenTTL}, {&c.WebhookNegativeTTL, DefaultWebhookNegativeTTL},
 	} {
 		if *f.d == 0 {

@@ -38,7 +38,6 @@ const (
 	DefaultMaxJSONDepth     = 32
 
 	// The use cases' defaults, stated once in package app.
-	DefaultSessionTTL         = usecase.DefaultSessionTTL
 	DefaultSessionCacheTTL    = usecase.DefaultSessionCacheTTL
 	DefaultCacheTTL           = usecase.DefaultCacheTTL
 	DefaultAnalyticsTTL       = usecase.DefaultAnalyticsTTL
@@ -49,7 +48,7 @@ const (
 )
 
 // Config configures the HTTP server. Zero fields take the Default* values.
-// StoreTimeout, SessionTTL, SessionCacheTTL, CacheTTL, AnalyticsTTL,
+// StoreTimeout, SessionCacheTTL, CacheTTL, AnalyticsTTL,
 // CallLogsTTL, RealtimeToken*, WebhookNegativeTTL and LoginThrottle belong
 // to the use cases: they are read only when Deps.App is nil, and package app
 // states their defaults.
@@ -67,11 +66,10 @@ type Config struct {
 	ShutdownTimeout time.Duration // grace for in-flight requests in Shutdown; default 30 s
 	StoreTimeout    time.Duration // bound on each store/queue call of a request; default 5 s
 
-	SessionTTL      time.Duration // session lifetime (sliding, kept by the SessionStore); default 7 days
 	SessionCacheTTL time.Duration // per-instance memo of sid -> identity; default 1 s; negative disables
 	CookieSecure    bool          // always set Secure on the cookie (also set behind TLS or X-Forwarded-Proto: https)
 
-	CacheTTL     time.Duration // agent and user reads; default 5 min
+	CacheTTL     time.Duration // agent, user and webhook lookups (CACHE_TTL); default 5 min
 	AnalyticsTTL time.Duration // analytics reads; default 5 s
 	CallLogsTTL  time.Duration // first page of GET /api/call-logs kept in process memory; default 1 s; negative disables
 
@@ -110,7 +108,7 @@ type Realtime interface {
 // Registry nil means no /metrics; Logger nil means slog.Default().
 //
 // App runs every operation. When it is nil, New builds it from the stores
-// below and the use-case fields of Config (SessionTTL, SessionCacheTTL,
+// below and the use-case fields of Config (SessionCacheTTL,
 // CacheTTL, AnalyticsTTL, CallLogsTTL, RealtimeToken*, WebhookNegativeTTL,
 // LoginThrottle, StoreTimeout); when it is set, those fields and the stores
 // other than Cache, Queue and DB are not read.
@@ -257,7 +255,7 @@ func (d *Deps) useCases() usecase.Deps {
 // useCases is the use-case part of c; package app defaults its zero fields.
 func (c *Config) useCases() usecase.Config {
 	return usecase.Config{StoreTimeout: c.StoreTimeout, CacheTTL: c.CacheTTL, AnalyticsTTL: c.AnalyticsTTL,
-		CallLogsTTL: c.CallLogsTTL, SessionTTL: c.SessionTTL, SessionCacheTTL: c.SessionCacheTTL,
+		CallLogsTTL: c.CallLogsTTL, SessionCacheTTL: c.SessionCacheTTL,
 		RealtimeTokenSecret: c.RealtimeTokenSecret, RealtimeTokenTTL: c.RealtimeTokenTTL,
 		WebhookNegativeTTL: c.WebhookNegativeTTL, LoginThrottle: c.LoginThrottle}
 }

@@ -28,7 +28,8 @@ func (s *Server) handleLogin(ctx context.Context, c *app.RequestContext) {
 		s.writeError(ctx, c, err)
 		return
 	}
-	s.setSessionCookie(c, sess.ID, int(s.app.SessionTTL()/time.Second))
+	// The store sets ExpiresAt from its TTL (SESSION_TTL): the cookie follows it.
+	s.setSessionCookie(c, sess.ID, int((time.Until(sess.ExpiresAt)+time.Second/2)/time.Second))
 	s.writeJSON(ctx, c, 200, user)
 }
 

@@ -33,9 +33,9 @@ var sessionStores = []struct {
 	}},
 }
 
-func withSessions(st server.SessionStore, ttl time.Duration, rt *fakeRealtime) envOption {
+func withSessions(st server.SessionStore, rt *fakeRealtime) envOption {
 	return func(c *httpapiConfig, d *httpapiDeps) {
-		d.Sessions, c.SessionTTL = st, ttl
+		d.Sessions = st
 		if rt != nil {
 			d.Realtime = rt
 		}
@@ -71,7 +71,7 @@ func TestLogoutAll(t *testing.T) {
 	for _, ss := range sessionStores {
 		t.Run(ss.name, func(t *testing.T) {
 			rt := &fakeRealtime{}
-			e := newEnv(t, backends[0], withSessions(ss.new(t, time.Hour), time.Hour, rt))
+			e := newEnv(t, backends[0], withSessions(ss.new(t, time.Hour), rt))
 			second := e.login(e.a.user.Email, testPassword)
 			third := e.login(e.a.user.Email, testPassword)
 			oldToken := e.token(e.a)
@@ -120,7 +120,7 @@ func TestLogoutAll(t *testing.T) {
 // user's others.
 func TestLogoutClosesSessionSockets(t *testing.T) {
 	rt := &fakeRealtime{}
-	e := newEnv(t, backends[0], withSessions(inmem.NewSessionStore(time.Hour), time.Hour, rt))
+	e := newEnv(t, backends[0], withSessions(inmem.NewSessionStore(time.Hour), rt))
 	ctx := context.Background()
 	_, _, byCookie, err := e.srv.AuthenticateRequest(ctx, strings.TrimPrefix(e.a.cookie, "sid="), "")
 	if err != nil || byCookie == "" {
@@ -166,7 +166,7 @@ func TestCookieSlides(t *testing.T) {
 	for _, ss := range sessionStores {
 		t.Run(ss.name, func(t *testing.T) {
 			const ttl = 4 * time.Second
-			e := newEnv(t, backends[0], withSessions(ss.new(t, ttl), ttl, nil))
+			e := newEnv(t, backends[0], withSessions(ss.new(t, ttl), nil))
 			w := e.do("POST", "/api/login", fmt.Sprintf(`{"email":%q,"password":%q}`, e.a.user.Email, testPassword))
 			login := sessionCookie(t, w)
 			if login.MaxAge() != 4 {

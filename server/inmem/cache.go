@@ -11,10 +11,10 @@ import (
 	"github.com/echosenseix/echosenseix/server/internal/fasttime"
 )
 
-// Cache defaults (the guide's CACHE_MAX_SIZE and CACHE_TTL).
+// Cache defaults (CACHE_MAX_SIZE's, and CACHE_TTL's from package server).
 const (
-	DefaultCacheMaxSize = 10000     // entries
-	DefaultCacheTTL     = time.Hour // per entry, when Set's ttl <= 0
+	DefaultCacheMaxSize = 10000                  // entries
+	DefaultCacheTTL     = server.DefaultCacheTTL // per entry, when Set's ttl <= 0
 )
 
 // smallCacheSize is the MaxSize below which the automatic shard count is 1,
@@ -27,7 +27,7 @@ type CacheConfig struct {
 	// more evicts the least recently used entry of its shard. Default 10000.
 	MaxSize int
 	// TTL is the lifetime of an entry Set with ttl <= 0 (CACHE_TTL).
-	// Default 1h.
+	// Default DefaultCacheTTL.
 	TTL time.Duration
 	// Shards splits the cache into independently locked LRUs by key hash
 	// (rounded up to a power of two). LRU order and MaxSize then hold per

@@ -36,8 +36,8 @@ func TestCacheConfigDefaults(t *testing.T) {
 		in   CacheConfig
 		want CacheConfig
 	}{
-		{CacheConfig{Shards: 16}, CacheConfig{MaxSize: 10000, TTL: time.Hour, Shards: 16}},
-		{CacheConfig{MaxSize: 100}, CacheConfig{MaxSize: 100, TTL: time.Hour, Shards: 1}},
+		{CacheConfig{Shards: 16}, CacheConfig{MaxSize: 10000, TTL: 5 * time.Minute, Shards: 16}},
+		{CacheConfig{MaxSize: 100}, CacheConfig{MaxSize: 100, TTL: 5 * time.Minute, Shards: 1}},
 		{CacheConfig{MaxSize: 5000, TTL: time.Second, Shards: 5}, CacheConfig{MaxSize: 5000, TTL: time.Second, Shards: 8}},
 	}
 	for _, tt := range tests {

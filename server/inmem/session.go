@@ -2,6 +2,7 @@ package inmem
 
 import (
 	"context"
+	"fmt"
 	"hash/maphash"
 	"sync"
 	"time"
@@ -43,10 +44,11 @@ var (
 )
 
 // NewSessionStore returns a store whose sessions live ttl after their last
-// use (ttl <= 0: 24h).
+// use (SESSION_TTL; it has no default here: ttl <= 0 is a bug of the
+// caller).
 func NewSessionStore(ttl time.Duration) *SessionStore {
 	if ttl <= 0 {
-		ttl = 24 * time.Hour
+		panic(fmt.Sprintf("BUG: inmem.NewSessionStore: session ttl %v, want > 0", ttl))
 	}
 	s := &SessionStore{ttl: ttl, renew: ttl / 10, sweep: int64(min(ttl, time.Minute)), seed: maphash.MakeSeed(),
 		users: newUserIndex(ttl)}

@@ -43,3 +43,14 @@ func TestSessionStoreSweeps(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionStoreNeedsTTL: the store has no default lifetime of its own
+// (SESSION_TTL's one default is the command's), so a zero TTL is a bug.
+func TestSessionStoreNeedsTTL(t *testing.T) {
+	defer func() {
+		if r := recover(); r == nil {
+			t.Errorf("NewSessionStore(0): got no panic; want a BUG panic")
+		}
+	}()
+	NewSessionStore(0)
+}

@@ -30,8 +30,8 @@ const (
 // Config configures the pool. Zero fields take the defaults above.
 type Config struct {
 	URL              string        // postgres:// DSN (DATABASE_URL); required
-	MaxConns         int32         // pool size; default 100 (DATABASE_MAX_CONNECTIONS)
-	MinConns         int32         // connections kept open; default 10, < 0 means none (DATABASE_MIN_CONNECTIONS)
+	MaxConns         int32         // pool size of this process; default 100 (the command gives each cluster worker its share of DATABASE_MAX_CONNECTIONS)
+	MinConns         int32         // connections kept open by this process; default 10, < 0 means none (a worker's share of DATABASE_MIN_CONNECTIONS)
 	AcquireTimeout   time.Duration // longest wait for a free connection; default 10s (DATABASE_ACQUIRE_TIMEOUT)
 	StatementTimeout time.Duration // server-side statement_timeout per connection; default 30s (DATABASE_STATEMENT_TIMEOUT)
 }

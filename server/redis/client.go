@@ -58,6 +58,7 @@ func clientOption(cfg Config, local *localCache) rueidis.ClientOption {
 		BlockingPoolSize:    64,
 		ReadBufferEachConn:  64 << 10,
 		WriteBufferEachConn: 64 << 10,
+		TLSConfig:           cfg.TLS,
 	}
 	if local != nil {
 		opt.NewCacheStoreFn = func(rueidis.CacheStoreOption) rueidis.CacheStore { return local.store() }

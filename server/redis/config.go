@@ -1,12 +1,15 @@
 package redis
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/echosenseix/echosenseix/server"
 )
 
 // Defaults applied by Config.withDefaults to zero fields.
@@ -15,7 +18,7 @@ const (
 	DefaultDialTimeout     = time.Second
 	DefaultReadTimeout     = 500 * time.Millisecond
 	DefaultLocalCacheBytes = 32 << 20
-	DefaultCacheTTL        = time.Hour
+	DefaultCacheTTL        = server.DefaultCacheTTL // CACHE_TTL's
 	// MaxLocalCacheBytes bounds LocalCacheBytes.
 	MaxLocalCacheBytes = 1 << 30
 )
@@ -38,10 +41,14 @@ type Config struct {
 	// least recently used entries evicted first; default 32 MiB, clamped to
 	// MaxLocalCacheBytes.
 	LocalCacheBytes int
-	// CacheTTL is the Cache's default TTL and the upper bound of how long a
-	// value (a session too) is kept in process memory; default 1 h
-	// (CACHE_TTL).
+	// CacheTTL is the Cache's TTL of an entry Set without one and the upper
+	// bound of how long a cached value is kept in process memory (CACHE_TTL,
+	// which the command always sets); default DefaultCacheTTL. Sessions
+	// bound their copies by their own renewal period instead.
 	CacheTTL time.Duration
+	// TLS, when set, dials Redis over TLS with it (rediss://); nil is plain
+	// TCP.
+	TLS *tls.Config
 	// DisableLocalCache turns client-side caching off: every Cache.Get is a
 	// round trip (for comparison, or a Redis without RESP3 tracking).
 	DisableLocalCache bool
@@ -71,18 +78,21 @@ func (c Config) withDefaults() Config {
 }
 
 // ParseURL reads a REDIS_URL of the form redis://[:password@]host[:port][/db]
-// (also redis://user:password@...; the user name is ignored). The port
-// defaults to 6379 and the db to 0; other Config fields keep their zero
-// values (defaults apply).
+// or rediss://... (TLS; also redis://user:password@..., the user name is
+// ignored). The port defaults to 6379 and the db to 0. rediss:// sets TLS to
+// a tls.Config that verifies the server's certificate for host against the
+// system's roots (LoadCA puts a CA file in their place); other Config fields
+// keep their zero values (defaults apply). It is the one parser of
+// REDIS_URL: the command validates the setting with it.
 func ParseURL(s string) (Config, error) {
 	u, err := url.Parse(s)
 	if err != nil {
 		return Config{}, fmt.Errorf("cannot parse redis url: %w", err)
 	}
-	if u.Scheme != "redis" {
-		return Config{}, fmt.Errorf("cannot parse redis url: scheme %q is not redis", u.Scheme)
+	if u.Scheme != "redis" && u.Scheme != "rediss" {
+		return Config{}, fmt.Errorf("cannot parse redis url: scheme %q is not redis or rediss", u.Scheme)
 	}
-	if u.Host == "" {
+	if u.Hostname() == "" {
 		return Config{}, fmt.Errorf("cannot parse redis url: no host")
 	}
 	cfg := Config{Addr: u.Host}
@@ -98,6 +108,9 @@ func ParseURL(s string) (Config, error) {
 			return Config{}, fmt.Errorf("cannot parse redis url: db %q is not a number >= 0", db)
 		}
 		cfg.DB = n
+	}
+	if u.Scheme == "rediss" {
+		cfg.TLS = &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12}
 	}
 	return cfg, nil
 }

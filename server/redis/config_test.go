@@ -11,14 +11,20 @@ func TestParseURL(t *testing.T) {
 	tests := []struct {
 		in      string
 		want    redis.Config
+		wantTLS string // ServerName of Config.TLS; "" = no TLS
 		wantErr bool
 	}{
-		{"redis://127.0.0.1:6379/0", redis.Config{Addr: "127.0.0.1:6379"}, false},
-		{"redis://:s3cret@cache.internal/2", redis.Config{Addr: "cache.internal:6379", Password: "s3cret", DB: 2}, false},
-		{"redis://user:pw@[::1]:7000", redis.Config{Addr: "[::1]:7000", Password: "pw"}, false},
-		{"http://127.0.0.1:6379", redis.Config{}, true},
-		{"redis://127.0.0.1:6379/x", redis.Config{}, true},
-		{"redis:///0", redis.Config{}, true},
+		{"redis://127.0.0.1:6379/0", redis.Config{Addr: "127.0.0.1:6379"}, "", false},
+		{"redis://:s3cret@cache.internal/2", redis.Config{Addr: "cache.internal:6379", Password: "s3cret", DB: 2}, "", false},
+		{"redis://user:pw@[::1]:7000", redis.Config{Addr: "[::1]:7000", Password: "pw"}, "", false},
+		{"rediss://:pw@cache.example:6380/1", redis.Config{Addr: "cache.example:6380", Password: "pw", DB: 1}, "cache.example", false},
+		{"rediss://cache.example", redis.Config{Addr: "cache.example:6379"}, "cache.example", false},
+		{"http://127.0.0.1:6379", redis.Config{}, "", true},
+		{"redis://127.0.0.1:6379/x", redis.Config{}, "", true},
+		{"redis://127.0.0.1:6379/-1", redis.Config{}, "", true},
+		{"redis:///0", redis.Config{}, "", true},
+		{"rediss://:6379", redis.Config{}, "", true},
+		{"mysql://:secret@h/0", redis.Config{}, "", true},
 	}
 	for _, tt := range tests {
 		got, err := redis.ParseURL(tt.in)
@@ -26,6 +32,17 @@ func TestParseURL(t *testing.T) {
 			t.Errorf("ParseURL(%q) error = %v; want error %v", tt.in, err, tt.wantErr)
 			continue
 		}
+		gotTLS := ""
+		if got.TLS != nil {
+			gotTLS = got.TLS.ServerName
+			if got.TLS.InsecureSkipVerify {
+				t.Errorf("ParseURL(%q): TLS skips verification; want it verified", tt.in)
+			}
+		}
+		if gotTLS != tt.wantTLS {
+			t.Errorf("ParseURL(%q) TLS server name = %q; want %q", tt.in, gotTLS, tt.wantTLS)
+		}
+		got.TLS = nil
 		if got != tt.want {
 			t.Errorf("ParseURL(%q) = %+v; want %+v", tt.in, got, tt.want)
 		}

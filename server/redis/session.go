@@ -20,9 +20,6 @@ var (
 	_ server.Pinger         = (*SessionStore)(nil)
 )
 
-// DefaultSessionTTL is the SessionStore's sliding expiry when none is given.
-const DefaultSessionTTL = 24 * time.Hour
-
 // sessionRenewDivisor: a session is extended once at most every
 // ttl/sessionRenewDivisor.
 const sessionRenewDivisor = 10
@@ -32,8 +29,9 @@ const sessionRenewDivisor = 10
 // Redis has).
 //
 // Reads come from the client-side cache: Session is a GET through rueidis
-// DoCache (CLIENT TRACKING; local copy kept at most Config.CacheTTL and
-// never past the key's own expiry), and a repeated lookup of a live session
+// DoCache (CLIENT TRACKING; local copy kept at most renewEvery, below, and
+// never past the key's own expiry: a copy that old would be renewed, which
+// invalidates it, on its next lookup anyway), and a repeated lookup of a live session
 // on this instance is a direct lookup in process memory: no round trip, and
 // no Redis at all, so it is answered even while the breaker refuses round
 // trips. (A connection that breaks drops the entries it filled, so a
@@ -65,7 +63,7 @@ type SessionStore struct {
 	ikey       string // index key of prefix in local
 	ttl        time.Duration
 	renewEvery time.Duration
-	localTTL   time.Duration // bound of a client-side copy
+	localTTL   time.Duration // bound of a client-side copy: renewEvery
 	timeout    time.Duration // per round trip
 	br         breaker
 	guard      writeGuard  // by id
@@ -76,16 +74,17 @@ type SessionStore struct {
 }
 
 // NewSessionStore returns a SessionStore on rc (from NewClient; another
-// rueidis.Client works without direct lookups); ttl <= 0 means
-// DefaultSessionTTL. cfg gives Prefix, ReadTimeout and CacheTTL.
+// rueidis.Client works without direct lookups) whose sessions live ttl
+// after their last use (SESSION_TTL; it has no default here: ttl <= 0 is a
+// bug of the caller). cfg gives Prefix and ReadTimeout.
 func NewSessionStore(rc rueidis.Client, cfg Config, ttl time.Duration) *SessionStore {
 	cfg = cfg.withDefaults()
 	if ttl <= 0 {
-		ttl = DefaultSessionTTL
+		panic(fmt.Sprintf("BUG: redis.NewSessionStore: session ttl %v, want > 0", ttl))
 	}
 	fasttime.Start()
 	st := &SessionStore{rc: rc, prefix: cfg.Prefix + "session:", base: cfg.Prefix, ttl: ttl, renewEvery: ttl / sessionRenewDivisor,
-		localTTL: cfg.CacheTTL, timeout: cfg.ReadTimeout, renewing: make(map[string]struct{})}
+		localTTL: ttl / sessionRenewDivisor, timeout: cfg.ReadTimeout, renewing: make(map[string]struct{})}
 	// index(prefix+id) == index(prefix)+id unless the strip prefix extends
 	// ours (then it depends on id).
 	if l := localCacheOf(rc); l != nil && !(len(st.prefix) < len(l.strip) && strings.HasPrefix(l.strip, st.prefix)) {

@@ -20,7 +20,7 @@ import (
 // listener that cannot be opened is a start-up error (the detail would be
 // nowhere).
 func startAdmin(cfg *Config, log *slog.Logger, worker *cluster.Worker, srv *httpapi.Server) (stop func(), err error) {
-	addr, err := slotAddr("ADMIN_ADDR", cfg.AdminAddr, worker)
+	addr, err := slotAddr("ADMIN_ADDR", cfg.Hardening.AdminAddr, worker)
 	if err != nil || addr == "" {
 		return func() {}, err
 	}

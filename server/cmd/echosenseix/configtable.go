@@ -23,16 +23,18 @@ func configTable() string {
 	}
 	var b strings.Builder
 	b.WriteString("| variable | default | unit | meaning |\n|---|---|---|---|\n")
-	t := reflect.TypeOf(*def)
 	v := reflect.ValueOf(*def)
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name := f.Tag.Get("env")
-		if name == "" {
-			continue
+	for i := range v.NumField() {
+		sub := v.Field(i)
+		for j := range sub.NumField() {
+			f := sub.Type().Field(j)
+			name := f.Tag.Get("env")
+			if name == "" {
+				continue
+			}
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", name, cell(tableDefault(name, sub.Field(j))),
+				cell(f.Tag.Get("unit")), cell(f.Tag.Get("doc")))
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", name, cell(tableDefault(name, v.Field(i))),
-			cell(f.Tag.Get("unit")), cell(f.Tag.Get("doc")))
 	}
 	return b.String()
 }

@@ -10,16 +10,16 @@ import (
 // hardeningRules validates the request limits, ALLOWED_ORIGINS, APP_ENV,
 // ADMIN_ADDR and, in production, the secrets.
 func (c *Config) hardeningRules() []rule {
-	_, originErr := origin.New(c.Origins())
+	_, originErr := origin.New(c.Hardening.Origins())
 	rules := []rule{
-		{"DOCUMENT_BODY_LIMIT", c.DocumentBodyLimit, c.DocumentBodyLimit >= 1024 && c.DocumentBodyLimit <= 1<<30, "bytes from 1024 to 1073741824"},
-		{"WEBHOOK_BODY_LIMIT", c.WebhookBodyLimit, c.WebhookBodyLimit >= 1024 && c.WebhookBodyLimit <= 1<<30, "bytes from 1024 to 1073741824"},
-		{"HTTP_MAX_HEADER_BYTES", c.HTTPMaxHeaderBytes, c.HTTPMaxHeaderBytes >= 4096 && c.HTTPMaxHeaderBytes <= 1<<20, "bytes from 4096 to 1048576"},
-		{"ALLOWED_ORIGINS", c.AllowedOrigins, originErr == nil, "comma-separated scheme://host[:port] origins, or *"},
-		{"APP_ENV", c.AppEnv, oneOf(c.AppEnv, "development", "production"), "development or production"},
-		{"ADMIN_ADDR", c.AdminAddr, validHostPort(c.AdminAddr), "empty or host:port (port 0 to 65535), e.g. 127.0.0.1:9090"},
+		{"DOCUMENT_BODY_LIMIT", c.Hardening.DocumentBodyLimit, c.Hardening.DocumentBodyLimit >= 1024 && c.Hardening.DocumentBodyLimit <= 1<<30, "bytes from 1024 to 1073741824"},
+		{"WEBHOOK_BODY_LIMIT", c.Hardening.WebhookBodyLimit, c.Hardening.WebhookBodyLimit >= 1024 && c.Hardening.WebhookBodyLimit <= 1<<30, "bytes from 1024 to 1073741824"},
+		{"HTTP_MAX_HEADER_BYTES", c.Hardening.MaxHeaderBytes, c.Hardening.MaxHeaderBytes >= 4096 && c.Hardening.MaxHeaderBytes <= 1<<20, "bytes from 4096 to 1048576"},
+		{"ALLOWED_ORIGINS", c.Hardening.AllowedOrigins, originErr == nil, "comma-separated scheme://host[:port] origins, or *"},
+		{"APP_ENV", c.Hardening.AppEnv, oneOf(c.Hardening.AppEnv, "development", "production"), "development or production"},
+		{"ADMIN_ADDR", c.Hardening.AdminAddr, validHostPort(c.Hardening.AdminAddr), "empty or host:port (port 0 to 65535), e.g. 127.0.0.1:9090"},
 	}
-	if c.AppEnv == "production" {
+	if c.Hardening.AppEnv == "production" {
 		rules = append(rules, c.productionRules()...)
 	}
 	return rules
@@ -31,16 +31,16 @@ func (c *Config) hardeningRules() []rule {
 func (c *Config) productionRules() []rule {
 	const want = "a secret of your own in production (APP_ENV=production), not empty or a placeholder"
 	return []rule{
-		{"REALTIME_TOKEN_SECRET", "(hidden)", c.RealtimeTokenSecret != "" && !placeholder(c.RealtimeTokenSecret), want},
-		{"SEED_PASSWORD", "(hidden)", c.SeedPassword == "" || !placeholder(c.SeedPassword), want},
-		{"REDIS_PASSWORD", "(hidden)", c.RedisPassword == "" || !placeholder(c.RedisPassword), want},
-		{"DATABASE_URL", redactURL(c.DatabaseURL), !placeholder(urlPassword(c.DatabaseURL)), "a password of your own in production (APP_ENV=production), not a placeholder"},
-		{"REDIS_URL", redactURL(c.RedisURL), !placeholder(urlPassword(c.RedisURL)), "a password of your own in production (APP_ENV=production), not a placeholder"},
+		{"REALTIME_TOKEN_SECRET", "(hidden)", c.Realtime.TokenSecret != "" && !placeholder(c.Realtime.TokenSecret), want},
+		{"SEED_PASSWORD", "(hidden)", c.Seed.Password == "" || !placeholder(c.Seed.Password), want},
+		{"REDIS_PASSWORD", "(hidden)", c.Redis.Password == "" || !placeholder(c.Redis.Password), want},
+		{"DATABASE_URL", redactURL(c.Database.URL), !placeholder(urlPassword(c.Database.URL)), "a password of your own in production (APP_ENV=production), not a placeholder"},
+		{"REDIS_URL", redactURL(c.Redis.URL), !placeholder(urlPassword(c.Redis.URL)), "a password of your own in production (APP_ENV=production), not a placeholder"},
 	}
 }
 
 // Origins is ALLOWED_ORIGINS as a list.
-func (c *Config) Origins() []string {
+func (c HardeningConfig) Origins() []string {
 	var out []string
 	for o := range strings.SplitSeq(c.AllowedOrigins, ",") {
 		if o = strings.TrimSpace(o); o != "" {

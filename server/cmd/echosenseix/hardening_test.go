@@ -83,8 +83,8 @@ func TestPlaceholder(t *testing.T) {
 }
 
 func TestOriginsList(t *testing.T) {
-	c := &Config{AllowedOrigins: " https://a.example , ,http://b.example:3000,"}
-	got := c.Origins()
+	c := &Config{Hardening: HardeningConfig{AllowedOrigins: " https://a.example , ,http://b.example:3000,"}}
+	got := c.Hardening.Origins()
 	if len(got) != 2 || got[0] != "https://a.example" || got[1] != "http://b.example:3000" {
 		t.Errorf("Origins() = %q; want [https://a.example http://b.example:3000]", got)
 	}

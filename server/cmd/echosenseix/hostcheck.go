@@ -18,7 +18,7 @@ var _ httpapi.HostChecker = hostChecker{}
 // hostCheckConfig is what cfg asks of the host; ok is false without
 // TUNING_TIER.
 func hostCheckConfig(cfg *Config) (hostcheck.Config, bool) {
-	tier, ok := hostcheck.Tiers[cfg.TuningTier]
+	tier, ok := hostcheck.Tiers[cfg.Host.TuningTier]
 	if !ok {
 		return hostcheck.Config{}, false
 	}
@@ -27,11 +27,11 @@ func hostCheckConfig(cfg *Config) (hostcheck.Config, bool) {
 		procs = cfg.Workers()
 	}
 	pool := 0
-	if cfg.DatabaseURL != "" {
-		pool = cfg.DatabaseMaxConnections
+	if cfg.Database.URL != "" {
+		pool = cfg.Database.MaxConnections
 	}
 	return hostcheck.Config{Tier: tier, Processes: procs, PoolConns: pool,
-		SharedListener: !cfg.Clustered() || cfg.ClusterListenMode == "shared"}, true
+		SharedListener: !cfg.Clustered() || cfg.Cluster.ListenMode == "shared"}, true
 }
 
 // newHostChecker logs one warning per setting that is off and answers the
@@ -43,7 +43,7 @@ func newHostChecker(cfg *Config, rd hostcheck.Reader, log *slog.Logger) httpapi.
 	}
 	c := hostChecker{rd: rd, cfg: hc}
 	for _, s := range hostcheck.Check(rd, hc).Off() {
-		log.Warn("host below the tuning profile of TUNING_TIER="+cfg.TuningTier, "setting", s.Key,
+		log.Warn("host below the tuning profile of TUNING_TIER="+cfg.Host.TuningTier, "setting", s.Key,
 			"got", s.Got, "want_at_least", s.Want, "why", s.Why, "error", s.Err)
 	}
 	return c
@@ -61,7 +61,7 @@ func (c hostChecker) HostSettings() []httpapi.HostSetting {
 
 // openHostChecker is newHostChecker over this host's /proc.
 func openHostChecker(cfg *Config, log *slog.Logger) (httpapi.HostChecker, error) {
-	if cfg.TuningTier == "" {
+	if cfg.Host.TuningTier == "" {
 		return nil, nil
 	}
 	rd, err := hostcheck.NewHostReader()

@@ -3,26 +3,24 @@ package main
 import (
 	"net"
 	"strings"
-	"time"
 
 	"github.com/echosenseix/echosenseix/server"
 )
 
-// LoginLimits are the LOGIN_* settings.
-func (c *Config) LoginLimits() server.LoginLimits {
-	sec := func(n int) time.Duration { return time.Duration(n) * time.Second }
+// Limits are the LOGIN_* settings as the throttles take them.
+func (c LoginConfig) Limits() server.LoginLimits {
 	return server.LoginLimits{
-		PerAccount: c.LoginMaxAttemptsPerAccount,
-		PerAddress: c.LoginMaxAttemptsPerAddress,
-		Window:     sec(c.LoginThrottleWindow),
-		Backoff:    sec(c.LoginBackoff),
-		MaxBackoff: sec(c.LoginBackoffMax),
+		PerAccount: c.MaxAttemptsPerAccount,
+		PerAddress: c.MaxAttemptsPerAddress,
+		Window:     c.ThrottleWindow.D(),
+		Backoff:    c.Backoff.D(),
+		MaxBackoff: c.BackoffMax.D(),
 	}
 }
 
 // TrustedProxyCIDRs is TRUSTED_PROXIES as CIDRs (a bare address becomes
 // /32 or /128); "none" answers an empty, non-nil list: no peer is trusted.
-func (c *Config) TrustedProxyCIDRs() []string {
+func (c LoginConfig) TrustedProxyCIDRs() []string {
 	out := []string{}
 	if strings.TrimSpace(c.TrustedProxies) == "none" {
 		return out

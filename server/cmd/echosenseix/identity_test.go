@@ -41,7 +41,7 @@ func TestIdentityConfigValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := server.LoginLimits{PerAccount: 5, PerAddress: 20, Window: 15 * time.Minute, Backoff: time.Minute, MaxBackoff: time.Hour}
-	if got := cfg.LoginLimits(); got != want {
+	if got := cfg.Login.Limits(); got != want {
 		t.Errorf("default LoginLimits: got %+v; want %+v", got, want)
 	}
 	proxies := []struct {
@@ -53,8 +53,8 @@ func TestIdentityConfigValues(t *testing.T) {
 		{"none", []string{}},
 	}
 	for _, p := range proxies {
-		cfg.TrustedProxies = p.in
-		if got := cfg.TrustedProxyCIDRs(); !reflect.DeepEqual(got, p.want) || got == nil {
+		cfg.Login.TrustedProxies = p.in
+		if got := cfg.Login.TrustedProxyCIDRs(); !reflect.DeepEqual(got, p.want) || got == nil {
 			t.Errorf("TrustedProxyCIDRs(%q): got %#v; want %#v", p.in, got, p.want)
 		}
 	}

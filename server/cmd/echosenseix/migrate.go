@@ -10,23 +10,23 @@ import (
 	"github.com/echosenseix/echosenseix/server/postgres"
 )
 
-// openDB opens the pool of cfg.DatabaseURL and checks the server answers.
-func openDB(ctx context.Context, cfg *Config) (*postgres.DB, error) {
+// openDB opens the pool of DATABASE_URL and checks the server answers.
+func openDB(ctx context.Context, c DatabaseConfig) (*postgres.DB, error) {
 	db, err := postgres.Open(ctx, postgres.Config{
-		URL:              cfg.DatabaseURL,
-		MaxConns:         int32(cfg.DatabaseMaxConnections),
-		MinConns:         minConns(cfg.DatabaseMinConnections),
-		AcquireTimeout:   cfg.AcquireTimeout(),
-		StatementTimeout: cfg.StatementTimeout(),
+		URL:              c.URL,
+		MaxConns:         int32(c.MaxConnections),
+		MinConns:         minConns(c.MinConnections),
+		AcquireTimeout:   c.AcquireTimeout.D(),
+		StatementTimeout: c.StatementTimeout.D(),
 	})
 	if err != nil {
 		return nil, err
 	}
-	pctx, cancel := context.WithTimeout(ctx, cfg.AcquireTimeout())
+	pctx, cancel := context.WithTimeout(ctx, c.AcquireTimeout.D())
 	defer cancel()
 	if err := db.Ping(pctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("cannot reach DATABASE_URL=%s: %w", redactURL(cfg.DatabaseURL), err)
+		return nil, fmt.Errorf("cannot reach DATABASE_URL=%s: %w", redactURL(c.URL), err)
 	}
 	return db, nil
 }
@@ -50,14 +50,14 @@ func migrateCmd(args []string) int {
 	if err != nil {
 		exitConfig(err)
 	}
-	if cfg.DatabaseURL == "" {
+	if cfg.Database.URL == "" {
 		fmt.Fprintln(os.Stderr, "echosenseix: migrate needs DATABASE_URL (postgres://...)")
 		return 2
 	}
-	log := newLogger(cfg.LogLevel, "cmd", "migrate")
+	log := newLogger(cfg.Ops.LogLevel, "cmd", "migrate")
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	db, err := openDB(ctx, cfg)
+	db, err := openDB(ctx, cfg.Database)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "echosenseix: %v\n", err)
 		return 1

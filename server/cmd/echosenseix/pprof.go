@@ -30,7 +30,7 @@ func pprofMux() *http.ServeMux {
 // single process, the port plus the worker's slot for a cluster worker (so
 // workers do not collide; port 0 stays 0, any free port).
 func pprofAddr(cfg *Config, worker *cluster.Worker) (string, error) {
-	return slotAddr("PPROF_ADDR", cfg.PprofAddr, worker)
+	return slotAddr("PPROF_ADDR", cfg.Ops.PprofAddr, worker)
 }
 
 // slotAddr is addr for a single process, its port plus the worker's slot

@@ -41,7 +41,7 @@ func TestPprofAddrPerWorker(t *testing.T) {
 		{"127.0.0.1:6060", &cluster.Worker{Slot: 3}, "127.0.0.1:6063"},
 		{"127.0.0.1:0", &cluster.Worker{Slot: 3}, "127.0.0.1:0"},
 	} {
-		got, err := pprofAddr(&Config{PprofAddr: tc.addr}, tc.worker)
+		got, err := pprofAddr(&Config{Ops: OpsConfig{PprofAddr: tc.addr}}, tc.worker)
 		if err != nil || got != tc.want {
 			t.Errorf("pprofAddr(%q, %+v) = %q, %v; want %q", tc.addr, tc.worker, got, err, tc.want)
 		}
@@ -60,7 +60,7 @@ func TestStartPprof(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	stop := startPprof(&Config{PprofAddr: addr}, log, nil)
+	stop := startPprof(&Config{Ops: OpsConfig{PprofAddr: addr}}, log, nil)
 	client := &http.Client{Timeout: 5 * time.Second}
 	var resp *http.Response
 	deadline := time.Now().Add(5 * time.Second)

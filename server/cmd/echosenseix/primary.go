@@ -45,18 +45,18 @@ func runPrimary(cfg *Config, log *slog.Logger) int {
 	p, err := cluster.New(cluster.Config{
 		Workers:         cfg.Workers(),
 		Addr:            cfg.Addr(),
-		ListenMode:      cluster.ListenMode(cfg.ClusterListenMode),
-		RestartDelay:    nonZeroDelay(cfg.RestartDelay()),
-		MaxRestarts:     cfg.ClusterMaxRestarts,
-		ShutdownTimeout: cfg.ShutdownTimeout(),
-		ReadyTimeout:    cfg.ReadyTimeout(),
+		ListenMode:      cluster.ListenMode(cfg.Cluster.ListenMode),
+		RestartDelay:    nonZeroDelay(cfg.Cluster.RestartDelay.D()),
+		MaxRestarts:     cfg.Cluster.MaxRestarts,
+		ShutdownTimeout: cfg.Cluster.ShutdownTimeout.D(),
+		ReadyTimeout:    cfg.Cluster.ReadyTimeout.D(),
 		Command:         append([]string{exe}, os.Args[1:]...),
 		Env:             append(os.Environ(), extra...),
 		Logger:          log,
 		Registry:        prometheus.NewRegistry(),
 	})
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "echosenseix: PORT=%d: %v\n", cfg.Port, err)
+		fmt.Fprintf(os.Stderr, "echosenseix: PORT=%d: %v\n", cfg.HTTP.Port, err)
 		return 1
 	}
 	sigs := make(chan os.Signal, 4)
@@ -97,21 +97,21 @@ func workerEnv(cfg *Config, log *slog.Logger) (env []string, cleanup func(), err
 	// DATABASE_MAX/MIN_CONNECTIONS are per instance, as the guide means them
 	// ("DATABASE_MAX_CONNECTIONS=50 # Per server"): the workers share them,
 	// or N workers would open N times the connections Postgres was sized for.
-	maxConns, minConns := splitPool(cfg.DatabaseMaxConnections, cfg.DatabaseMinConnections, cfg.Workers())
+	maxConns, minConns := splitPool(cfg.Database.MaxConnections, cfg.Database.MinConnections, cfg.Workers())
 	env = append(env, "DATABASE_MAX_CONNECTIONS="+strconv.Itoa(maxConns), "DATABASE_MIN_CONNECTIONS="+strconv.Itoa(minConns))
-	if cfg.RealtimeTokenSecret == "" {
+	if cfg.Realtime.TokenSecret == "" {
 		b := make([]byte, 32)
 		_, _ = rand.Read(b)
 		env = append(env, "REALTIME_TOKEN_SECRET="+hex.EncodeToString(b))
 	}
-	if cfg.SeedOrgs == 0 || cfg.DatabaseURL != "" {
+	if cfg.Seed.Orgs == 0 || cfg.Database.URL != "" {
 		return env, cleanup, nil
 	}
-	plan, err := newSeedPlan(cfg.SeedOrgs, cfg.SeedUsers, cfg.SeedAgents, cfg.SeedPassword)
+	plan, err := newSeedPlan(cfg.Seed.Orgs, cfg.Seed.Users, cfg.Seed.Agents, cfg.Seed.Password)
 	if err != nil {
 		return nil, cleanup, err
 	}
-	if err := writeSeedOut(plan, cfg.SeedOut); err != nil {
+	if err := writeSeedOut(plan, cfg.Seed.Out); err != nil {
 		return nil, cleanup, err
 	}
 	f, err := os.CreateTemp("", "echosenseix-seed-*.json")
@@ -131,14 +131,14 @@ func workerEnv(cfg *Config, log *slog.Logger) (env []string, cleanup func(), err
 // (Redis reachable, database reachable and migrated), so a misconfiguration
 // fails with one line instead of a restart loop.
 func preflight(cfg *Config, log *slog.Logger) error {
-	if cfg.SessionStore == "memory" {
+	if cfg.Session.Store == "memory" {
 		log.Warn("SESSION_STORE=memory with cluster workers: a session is known only to the worker that created it; set SESSION_STORE=redis for logins that work on every worker")
 	}
 	if !cfg.BusRedis() {
 		log.Warn("memory event bus with cluster workers: a realtime event (call_completed, sync progress) reaches only the sockets of the worker that made it; set REDIS_URL so every worker (and instance) fans it out")
 	}
 	if cfg.BusRedis() {
-		rcfg, err := redisConfig(cfg)
+		rcfg, err := cfg.Redis.redisConfig(cfg.Cache)
 		if err != nil {
 			return err
 		}
@@ -148,13 +148,13 @@ func preflight(cfg *Config, log *slog.Logger) error {
 		}
 		rc.Close()
 	}
-	if cfg.DatabaseURL == "" {
+	if cfg.Database.URL == "" {
 		log.Warn("DATABASE_URL is empty: workers serve from in-memory stores; NOTHING IS PERSISTED and each worker has its own data")
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	db, err := openDB(ctx, cfg)
+	db, err := openDB(ctx, cfg.Database)
 	if err != nil {
 		return err
 	}

@@ -15,14 +15,14 @@ import (
 // or redis/bull (asynq) on the Redis of rcfg, shared by every instance.
 func newQueue(cfg *Config, rcfg redis.Config, log *slog.Logger) (server.Queue, error) {
 	if !cfg.QueueRedis() {
-		return inmem.NewQueue(inmem.QueueConfig{Concurrency: cfg.QueueConcurrency, MaxAttempts: cfg.QueueMaxRetries}), nil
+		return inmem.NewQueue(inmem.QueueConfig{Concurrency: cfg.Queue.Concurrency, MaxAttempts: cfg.Queue.MaxRetries}), nil
 	}
 	q, err := redisqueue.New(redisqueue.Config{
-		Addr: rcfg.Addr, Password: rcfg.Password, DB: rcfg.DB,
-		Concurrency: cfg.QueueConcurrency, MaxAttempts: cfg.QueueMaxRetries, Logger: log,
+		Addr: rcfg.Addr, Password: rcfg.Password, DB: rcfg.DB, TLS: rcfg.TLS,
+		Concurrency: cfg.Queue.Concurrency, MaxAttempts: cfg.Queue.MaxRetries, Logger: log,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("redis unreachable (%s, wanted by QUEUE_PROVIDER=%s): %w", cfg.RedisTarget(), cfg.QueueProvider, err)
+		return nil, fmt.Errorf("redis unreachable (%s, wanted by QUEUE_PROVIDER=%s): %w", cfg.RedisTarget(), cfg.Queue.Provider, err)
 	}
 	return q, nil
 }
@@ -30,11 +30,11 @@ func newQueue(cfg *Config, rcfg redis.Config, log *slog.Logger) (server.Queue, e
 // newIngester answers the group-commit batcher in front of the call-log
 // store (INGEST_BATCH_*; INGEST_BATCH_ENABLED=false inserts one row per
 // request).
-func newIngester(cfg *Config, st server.CallLogStore) *groupcommit.Batcher {
+func newIngester(c IngestConfig, st server.CallLogStore) *groupcommit.Batcher {
 	return groupcommit.New(st, groupcommit.Config{
-		MaxBatch:   cfg.IngestBatchMaxRows,
-		MaxWait:    cfg.BatchMaxWait(),
-		MaxPending: cfg.IngestBatchMaxPending,
-		Disabled:   !cfg.IngestBatchEnabled,
+		MaxBatch:   c.BatchMaxRows,
+		MaxWait:    c.BatchMaxWait.D(),
+		MaxPending: c.BatchMaxPending,
+		Disabled:   !c.BatchEnabled,
 	})
 }

@@ -16,11 +16,11 @@ import (
 // tuneNetpoll applies REALTIME_NETPOLL_BUFFER before any listener starts
 // (netpoll reads it at each accept): 0 leaves netpoll's defaults.
 func tuneNetpoll(cfg *Config) error {
-	if cfg.RealtimeNetpollBuffer == 0 {
+	if cfg.Realtime.NetpollBuffer == 0 {
 		return nil
 	}
-	if err := realtime.TuneNetpoll(cfg.RealtimeNetpollBuffer); err != nil {
-		return fmt.Errorf("REALTIME_NETPOLL_BUFFER=%d: %w", cfg.RealtimeNetpollBuffer, err)
+	if err := realtime.TuneNetpoll(cfg.Realtime.NetpollBuffer); err != nil {
+		return fmt.Errorf("REALTIME_NETPOLL_BUFFER=%d: %w", cfg.Realtime.NetpollBuffer, err)
 	}
 	return nil
 }
@@ -46,7 +46,7 @@ func listenRealtime(cfg *Config, worker *cluster.Worker) (net.Listener, error) {
 		ln, err = cluster.Listen(context.Background(), addr)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("REALTIME_PORT=%d: %w", cfg.RealtimePort, err)
+		return nil, fmt.Errorf("REALTIME_PORT=%d: %w", cfg.Realtime.Port, err)
 	}
 	return ln, nil
 }

@@ -174,13 +174,13 @@ func seedCmd(args []string) int {
 	if err != nil {
 		exitConfig(err)
 	}
-	if cfg.DatabaseURL == "" {
+	if cfg.Database.URL == "" {
 		fmt.Fprintln(os.Stderr, "echosenseix: seed needs DATABASE_URL; for in-memory demo data use `echosenseix serve --seed-orgs N --seed-users U --seed-agents A --seed-out FILE` (or SEED_ORGS, SEED_USERS, SEED_AGENTS, SEED_OUT)")
 		return 2
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	db, err := openDB(ctx, cfg)
+	db, err := openDB(ctx, cfg.Database)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "echosenseix: %v\n", err)
 		return 1

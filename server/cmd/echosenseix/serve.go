@@ -30,23 +30,23 @@ func serveCmd(args []string) int {
 		return 2
 	}
 	if worker == nil && cfg.Clustered() {
-		return runPrimary(cfg, newLogger(cfg.LogLevel, "role", "primary"))
+		return runPrimary(cfg, newLogger(cfg.Ops.LogLevel, "role", "primary"))
 	}
 	if worker != nil {
-		return runServer(cfg, newLogger(cfg.LogLevel, "role", "worker", "slot", worker.Slot, "pid", os.Getpid()), worker)
+		return runServer(cfg, newLogger(cfg.Ops.LogLevel, "role", "worker", "slot", worker.Slot, "pid", os.Getpid()), worker)
 	}
-	return runServer(cfg, newLogger(cfg.LogLevel, "pid", os.Getpid()), nil)
+	return runServer(cfg, newLogger(cfg.Ops.LogLevel, "pid", os.Getpid()), nil)
 }
 
 // serveFlags applies serve's flags over cfg; it answers an exit code when
 // serve must stop (bad flag), -1 otherwise.
 func serveFlags(cfg *Config, args []string) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.IntVar(&cfg.SeedOrgs, "seed-orgs", cfg.SeedOrgs, "in-memory mode: demo organizations to create at start (SEED_ORGS)")
-	fs.IntVar(&cfg.SeedUsers, "seed-users", cfg.SeedUsers, "users per seeded organization (SEED_USERS)")
-	fs.IntVar(&cfg.SeedAgents, "seed-agents", cfg.SeedAgents, "agents per seeded organization (SEED_AGENTS)")
-	fs.StringVar(&cfg.SeedPassword, "seed-password", cfg.SeedPassword, "password of every seeded user; default random (SEED_PASSWORD)")
-	fs.StringVar(&cfg.SeedOut, "seed-out", cfg.SeedOut, "file receiving the seed JSON; default stdout (SEED_OUT)")
+	fs.IntVar(&cfg.Seed.Orgs, "seed-orgs", cfg.Seed.Orgs, "in-memory mode: demo organizations to create at start (SEED_ORGS)")
+	fs.IntVar(&cfg.Seed.Users, "seed-users", cfg.Seed.Users, "users per seeded organization (SEED_USERS)")
+	fs.IntVar(&cfg.Seed.Agents, "seed-agents", cfg.Seed.Agents, "agents per seeded organization (SEED_AGENTS)")
+	fs.StringVar(&cfg.Seed.Password, "seed-password", cfg.Seed.Password, "password of every seeded user; default random (SEED_PASSWORD)")
+	fs.StringVar(&cfg.Seed.Out, "seed-out", cfg.Seed.Out, "file receiving the seed JSON; default stdout (SEED_OUT)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -66,7 +66,7 @@ func serveFlags(cfg *Config, args []string) int {
 // cluster.
 func runServer(cfg *Config, log *slog.Logger, worker *cluster.Worker) int {
 	if worker != nil && cfg.crashAtStartup(worker.Slot) {
-		log.Error("CLUSTER_TEST_CRASH: exiting before serving", "hook", cfg.ClusterTestCrash)
+		log.Error("CLUSTER_TEST_CRASH: exiting before serving", "hook", cfg.Cluster.TestCrash)
 		return 3
 	}
 	sigs := make(chan os.Signal, 2)
@@ -126,13 +126,13 @@ func runServer(cfg *Config, log *slog.Logger, worker *cluster.Worker) int {
 		return 1
 	case err := <-rtServed:
 		log.Error("realtime listener stopped", "err", err)
-		sctx, scancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout())
+		sctx, scancel := context.WithTimeout(context.Background(), cfg.Cluster.ShutdownTimeout.D())
 		_ = a.http.Shutdown(sctx)
 		scancel()
 		a.close(log)
 		return 1
 	case sig := <-sigs:
-		return drain(a, log, cfg.ShutdownTimeout(), sig, sigs, served)
+		return drain(a, log, cfg.Cluster.ShutdownTimeout.D(), sig, sigs, served)
 	}
 }
 
@@ -178,7 +178,7 @@ func listen(cfg *Config, worker *cluster.Worker) (net.Listener, error) {
 	}
 	ln, err := cluster.Listen(context.Background(), cfg.Addr())
 	if err != nil {
-		return nil, fmt.Errorf("PORT=%s: %w", strconv.Itoa(cfg.Port), err)
+		return nil, fmt.Errorf("PORT=%s: %w", strconv.Itoa(cfg.HTTP.Port), err)
 	}
 	return ln, nil
 }

@@ -91,27 +91,13 @@ func (a *app) build(ctx context.Context, cfg *Config, log *slog.Logger, ln net.L
 	return a.openHTTP(cfg, log, st, ln)
 }
 
-// redisConfig answers the Redis settings: REDIS_URL, else REDIS_HOST etc.
-func redisConfig(cfg *Config) (redis.Config, error) {
-	if cfg.RedisURL != "" {
-		rc, err := redis.ParseURL(cfg.RedisURL)
-		if err != nil {
-			return rc, &ConfigError{Name: "REDIS_URL", Value: redactURL(cfg.RedisURL), Want: "redis://[:password@]host:port/db"}
-		}
-		rc.CacheTTL = cfg.CacheTTLDuration()
-		return rc, nil
-	}
-	return redis.Config{Addr: net.JoinHostPort(cfg.RedisHost, fmt.Sprint(cfg.RedisPort)),
-		Password: cfg.RedisPassword, DB: cfg.RedisDB, CacheTTL: cfg.CacheTTLDuration()}, nil
-}
-
 // openRedis connects when any provider (or the bus) needs Redis; an
 // unreachable Redis stops start-up, never a silent fallback.
 func (a *app) openRedis(cfg *Config, log *slog.Logger) error {
 	if !cfg.BusRedis() {
 		return nil
 	}
-	rcfg, err := redisConfig(cfg)
+	rcfg, err := cfg.Redis.redisConfig(cfg.Cache)
 	if err != nil {
 		return err
 	}
@@ -135,21 +121,21 @@ func redisWanters(cfg *Config) string {
 			s += name
 		}
 	}
-	add(cfg.CacheProvider == "redis", "CACHE_PROVIDER=redis")
-	add(cfg.QueueRedis(), "QUEUE_PROVIDER="+cfg.QueueProvider)
-	add(cfg.SessionStore == "redis", "SESSION_STORE=redis")
-	add(s == "" && cfg.RedisURL != "", "REDIS_URL (event bus)")
+	add(cfg.Cache.Provider == "redis", "CACHE_PROVIDER=redis")
+	add(cfg.QueueRedis(), "QUEUE_PROVIDER="+cfg.Queue.Provider)
+	add(cfg.Session.Store == "redis", "SESSION_STORE=redis")
+	add(s == "" && cfg.Redis.URL != "", "REDIS_URL (event bus)")
 	return s
 }
 
 // openStores opens Postgres (and migrates under the advisory lock) or says
 // loudly that nothing is persisted.
 func (a *app) openStores(ctx context.Context, cfg *Config, log *slog.Logger) (stores, error) {
-	if cfg.DatabaseURL == "" {
+	if cfg.Database.URL == "" {
 		log.Warn("DATABASE_URL is empty: serving from in-memory stores; NOTHING IS PERSISTED and each process (cluster worker) has its own data")
 		return inmem.NewStore(), nil
 	}
-	db, err := openDB(ctx, cfg)
+	db, err := openDB(ctx, cfg.Database)
 	if err != nil {
 		return nil, err
 	}
@@ -165,14 +151,14 @@ func (a *app) openStores(ctx context.Context, cfg *Config, log *slog.Logger) (st
 
 // openProviders builds cache, sessions, bus, queue, ingester and hub.
 func (a *app) openProviders(cfg *Config, log *slog.Logger, st stores) error {
-	rcfg, err := redisConfig(cfg)
+	rcfg, err := cfg.Redis.redisConfig(cfg.Cache)
 	if err != nil {
 		return err
 	}
-	if cfg.CacheProvider == "redis" {
+	if cfg.Cache.Provider == "redis" {
 		a.cache = redis.NewCache(a.rc, rcfg)
 	} else {
-		a.cache = inmem.NewCache(inmem.CacheConfig{MaxSize: cfg.CacheMaxSize, TTL: cfg.CacheTTLDuration()})
+		a.cache = inmem.NewCache(inmem.CacheConfig{MaxSize: cfg.Cache.MaxSize, TTL: cfg.Cache.TTL.D()})
 	}
 	if a.rc != nil {
 		// The bus has a client of its own with a patient reply timeout: pub/sub
@@ -201,8 +187,8 @@ func (a *app) openProviders(cfg *Config, log *slog.Logger, st stores) error {
 		return err
 	}
 	a.queue = q
-	a.ingest = newIngester(cfg, st)
-	a.hub = realtime.NewHub(realtime.Config{Agents: st, AllowedOrigins: cfg.Origins()}, a.bus, nil, log)
+	a.ingest = newIngester(cfg.Ingest, st)
+	a.hub = realtime.NewHub(realtime.Config{Agents: st, AllowedOrigins: cfg.Hardening.Origins()}, a.bus, nil, log)
 	for _, c := range []any{a.cache, a.bus, a.queue, a.ingest, a.hub} {
 		if cs, ok := c.(collectorser); ok {
 			a.metrics = append(a.metrics, cs.Collectors()...)
@@ -216,30 +202,30 @@ func (a *app) openProviders(cfg *Config, log *slog.Logger, st stores) error {
 
 // sessions answers the session store of cfg.
 func (a *app) sessions(cfg *Config, rcfg redis.Config) server.SessionStore {
-	if cfg.SessionStore == "redis" {
-		return redis.NewSessionStore(a.rc, rcfg, cfg.SessionTTLDuration())
+	if cfg.Session.Store == "redis" {
+		return redis.NewSessionStore(a.rc, rcfg, cfg.Session.TTL.D())
 	}
-	return inmem.NewSessionStore(cfg.SessionTTLDuration())
+	return inmem.NewSessionStore(cfg.Session.TTL.D())
 }
 
 // loginThrottle answers the login throttle of cfg: in Redis with the
 // sessions (shared by every worker and instance), else in process memory.
 func (a *app) loginThrottle(cfg *Config, rcfg redis.Config) server.LoginThrottle {
-	if cfg.SessionStore == "redis" {
-		return redis.NewLoginThrottle(a.rc, rcfg, cfg.LoginLimits())
+	if cfg.Session.Store == "redis" {
+		return redis.NewLoginThrottle(a.rc, rcfg, cfg.Login.Limits())
 	}
-	return auth.NewMemoryThrottle(cfg.LoginLimits(), 0)
+	return auth.NewMemoryThrottle(cfg.Login.Limits(), 0)
 }
 
 // openHTTP builds the API and its metrics registry.
 func (a *app) openHTTP(cfg *Config, log *slog.Logger, st stores, ln net.Listener) error {
-	rcfg, _ := redisConfig(cfg)
-	secret, err := tokenSecret(cfg.RealtimeTokenSecret)
+	rcfg, _ := cfg.Redis.redisConfig(cfg.Cache)
+	secret, err := tokenSecret(cfg.Realtime.TokenSecret)
 	if err != nil {
 		return err
 	}
 	var reg *prometheus.Registry
-	if cfg.MetricsEnabled {
+	if cfg.Ops.MetricsEnabled {
 		reg = prometheus.NewRegistry()
 	}
 	var pinger server.Pinger
@@ -251,11 +237,10 @@ func (a *app) openHTTP(cfg *Config, log *slog.Logger, st stores, ln net.Listener
 		return err
 	}
 	svc, err := usecase.New(usecase.Config{
-		SessionTTL:          cfg.SessionTTLDuration(),
 		RealtimeTokenSecret: secret,
-		CacheTTL:            min(usecase.DefaultCacheTTL, cfg.CacheTTLDuration()),
+		CacheTTL:            cfg.Cache.TTL.D(),
 		SessionCacheTTL:     sessionMemo(cfg),
-		WebhookNegativeTTL:  cfg.WebhookNegativeTTL(),
+		WebhookNegativeTTL:  cfg.Ingest.NegativeTTL(),
 		LoginThrottle:       a.loginThrottle(cfg, rcfg),
 	}, usecase.Deps{
 		Orgs: st, Users: st, Agents: st, Lookup: st, CallLogs: st, Documents: st,
@@ -268,22 +253,22 @@ func (a *app) openHTTP(cfg *Config, log *slog.Logger, st stores, ln net.Listener
 	a.svc = svc
 	srv, err := httpapi.New(httpapi.Config{
 		Listener:         ln,
-		MaxBodySize:      cfg.BodyLimit,
-		ReadTimeout:      ms(cfg.HTTPReadTimeout),
-		WriteTimeout:     ms(cfg.HTTPWriteTimeout),
-		IdleTimeout:      ms(cfg.HTTPIdleTimeout),
-		ShutdownTimeout:  cfg.ShutdownTimeout(),
-		CookieSecure:     cfg.CookieSecure == "true",
+		MaxBodySize:      cfg.HTTP.BodyLimit,
+		ReadTimeout:      cfg.HTTP.ReadTimeout.D(),
+		WriteTimeout:     cfg.HTTP.WriteTimeout.D(),
+		IdleTimeout:      cfg.HTTP.IdleTimeout.D(),
+		ShutdownTimeout:  cfg.Cluster.ShutdownTimeout.D(),
+		CookieSecure:     cfg.HTTP.CookieSecure == "true",
 		Version:          version,
-		DisableHealth:    !cfg.HealthCheckEnabled,
-		WebhookTolerance: cfg.WebhookToleranceDuration(),
+		DisableHealth:    !cfg.Ops.HealthCheckEnabled,
+		WebhookTolerance: cfg.Ingest.WebhookTolerance.D(),
 		// Hardening: limits, origins, where /health is served.
-		MaxDocumentSize: cfg.DocumentBodyLimit,
-		MaxWebhookSize:  cfg.WebhookBodyLimit,
-		MaxHeaderBytes:  cfg.HTTPMaxHeaderBytes,
-		AllowedOrigins:  cfg.Origins(),
-		HealthOnAdmin:   cfg.AdminAddr != "",
-		TrustedProxies:  cfg.TrustedProxyCIDRs(),
+		MaxDocumentSize: cfg.Hardening.DocumentBodyLimit,
+		MaxWebhookSize:  cfg.Hardening.WebhookBodyLimit,
+		MaxHeaderBytes:  cfg.Hardening.MaxHeaderBytes,
+		AllowedOrigins:  cfg.Hardening.Origins(),
+		HealthOnAdmin:   cfg.Hardening.AdminAddr != "",
+		TrustedProxies:  cfg.Login.TrustedProxyCIDRs(),
 	}, httpapi.Deps{
 		App: svc, Cache: a.cache, Queue: a.queue,
 		Realtime: a.hub, DB: pinger, Registry: reg, Logger: log, Host: host,
@@ -420,10 +405,10 @@ func (a *app) closeUntil(deadline time.Time, log *slog.Logger) {
 // worker, or a new plan (printed) in a single process.
 func seedAtStart(ctx context.Context, cfg *Config, log *slog.Logger, st stores) error {
 	path := os.Getenv(envSeedPlan)
-	if cfg.SeedOrgs == 0 && path == "" {
+	if cfg.Seed.Orgs == 0 && path == "" {
 		return nil
 	}
-	if cfg.DatabaseURL != "" {
+	if cfg.Database.URL != "" {
 		log.Warn("SEED_ORGS/--seed-orgs ignored with DATABASE_URL: run `echosenseix seed --orgs N --users U --agents A`")
 		return nil
 	}
@@ -432,9 +417,9 @@ func seedAtStart(ctx context.Context, cfg *Config, log *slog.Logger, st stores) 
 	if path != "" {
 		plan, err = readSeedPlan(path)
 	} else {
-		plan, err = newSeedPlan(cfg.SeedOrgs, cfg.SeedUsers, cfg.SeedAgents, cfg.SeedPassword)
+		plan, err = newSeedPlan(cfg.Seed.Orgs, cfg.Seed.Users, cfg.Seed.Agents, cfg.Seed.Password)
 		if err == nil {
-			err = writeSeedOut(plan, cfg.SeedOut)
+			err = writeSeedOut(plan, cfg.Seed.Out)
 		}
 	}
 	if err != nil {
@@ -474,7 +459,7 @@ const busReadTimeout = 5 * time.Second
 // that invalidation by up to a second); 1 s with the memory store, where
 // this instance is the only one that can end it.
 func sessionMemo(cfg *Config) time.Duration {
-	if cfg.SessionStore == "redis" {
+	if cfg.Session.Store == "redis" {
 		return -1
 	}
 	return usecase.DefaultSessionCacheTTL

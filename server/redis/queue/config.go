@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"crypto/tls"
 	"log/slog"
 	"time"
 )
@@ -29,6 +30,9 @@ type Config struct {
 	Addr     string // host:port; default "127.0.0.1:6379"
 	Password string
 	DB       int
+	// TLS, when set, dials Redis over TLS with it (rediss://); nil is plain
+	// TCP.
+	TLS *tls.Config
 	// Prefix starts every queue name (Prefix+"p<level>"), isolating
 	// deployments and tests sharing one Redis; default DefaultPrefix.
 	Prefix string

@@ -58,7 +58,7 @@ type Queue struct {
 func New(cfg Config) (*Queue, error) {
 	cfg = cfg.withDefaults()
 	rdb := goredis.NewClient(&goredis.Options{
-		Addr: cfg.Addr, Password: cfg.Password, DB: cfg.DB,
+		Addr: cfg.Addr, Password: cfg.Password, DB: cfg.DB, TLSConfig: cfg.TLS,
 		DialTimeout: cfg.DialTimeout, ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.ReadTimeout,
 		MaxRetries: -1, // fail fast; asynq retries its own background work
 		PoolSize:   cfg.Concurrency + 10,

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/echosenseix/echosenseix/server/redis"
+)
+
+// redisConfig answers the Redis settings as package redis takes them:
+// REDIS_URL (parsed by redis.ParseURL, the one parser), else REDIS_HOST
+// etc.; with rediss://, the CA file or the system's roots. cacheTTL is
+// CACHE_TTL.
+func (c RedisConfig) redisConfig(cache CacheConfig) (redis.Config, error) {
+	rc, err := c.target()
+	if err != nil {
+		return rc, err
+	}
+	rc.CacheTTL = cache.TTL.D()
+	if rc.TLS == nil {
+		return rc, nil
+	}
+	if c.TLSCAFile != "" {
+		if err := redis.LoadCA(rc.TLS, c.TLSCAFile); err != nil {
+			return rc, &ConfigError{Name: "REDIS_TLS_CA_FILE", Value: c.TLSCAFile, Want: "a readable PEM file of CA certificates (" + err.Error() + ")"}
+		}
+	}
+	rc.TLS.InsecureSkipVerify = c.TLSInsecureSkipVerify
+	return rc, nil
+}
+
+// target is REDIS_URL, else REDIS_HOST, REDIS_PORT, REDIS_PASSWORD and
+// REDIS_DB.
+func (c RedisConfig) target() (redis.Config, error) {
+	if c.URL == "" {
+		return redis.Config{Addr: net.JoinHostPort(c.Host, fmt.Sprint(c.Port)), Password: c.Password, DB: c.DB}, nil
+	}
+	rc, err := redis.ParseURL(c.URL)
+	if err != nil {
+		return rc, &ConfigError{Name: "REDIS_URL", Value: redactURL(c.URL), Want: redisURLWant}
+	}
+	return rc, nil
+}
+
+const redisURLWant = "empty or redis://[:password@]host:port/db (or rediss:// for TLS)"
+
+// tlsURL reports whether REDIS_URL asks for TLS.
+func (c RedisConfig) tlsURL() bool { return strings.HasPrefix(c.URL, "rediss://") }
+
+// rules validate REDIS_URL with the adapter's parser, and the TLS settings
+// (which need rediss://).
+func (c RedisConfig) rules() []rule {
+	_, urlErr := c.target()
+	caOK := c.TLSCAFile == ""
+	if !caOK && c.tlsURL() {
+		caOK = redis.LoadCA(&tls.Config{}, c.TLSCAFile) == nil
+	}
+	return []rule{
+		{"REDIS_URL", redactURL(c.URL), urlErr == nil, redisURLWant},
+		{"REDIS_TLS_CA_FILE", c.TLSCAFile, caOK, "empty, or a readable PEM file of CA certificates with REDIS_URL=rediss://"},
+		{"REDIS_TLS_INSECURE_SKIP_VERIFY", c.TLSInsecureSkipVerify, !c.TLSInsecureSkipVerify || c.tlsURL(), "false unless REDIS_URL is rediss://"},
+	}
+}
