@@ -88,15 +88,17 @@ ROLE ?= app
 ONLY ?=
 DEST ?= /
 TUNE_ONLY = $(if $(ONLY),--only $(ONLY))
+# The smoke tier has no profile of its own: it runs under 1k's, as make loadtest does.
+TUNE_TIER = $(if $(filter smoke,$(TIER)),1k,$(TIER))
 .PHONY: tune-plan tune-check tune-apply tune-revert
 tune-plan: build ## Print the files a tuning profile writes: make tune-plan TIER=10k ROLE=app
-	./bin/tune plan --tier $(TIER) --role $(ROLE) $(TUNE_ONLY)
+	./bin/tune plan --tier $(TUNE_TIER) --role $(ROLE) $(TUNE_ONLY)
 
 tune-check: build ## Check this host against a profile: make tune-check TIER=10k ROLE=app (exit 1 when off)
-	./bin/tune check --tier $(TIER) --role $(ROLE) $(TUNE_ONLY)
+	./bin/tune check --tier $(TUNE_TIER) --role $(ROLE) $(TUNE_ONLY)
 
 tune-apply: build ## Apply a profile (root; backups kept): make tune-apply TIER=10k ROLE=app [ONLY=net] [DEST=/]
-	./bin/tune apply --tier $(TIER) --role $(ROLE) $(TUNE_ONLY) --dest $(DEST)
+	./bin/tune apply --tier $(TUNE_TIER) --role $(ROLE) $(TUNE_ONLY) --dest $(DEST)
 
 tune-revert: build ## Restore exactly what tune-apply replaced: make tune-revert [DEST=/]
 	./bin/tune revert --dest $(DEST)
