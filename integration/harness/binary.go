@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/echosenseix/echosenseix/integration/stack"
+	"github.com/echosenseix/echosenseix/internal/stack"
 )
 
 // BinaryEnv names a prebuilt binary to use instead of building one.

@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/echosenseix/echosenseix/integration/stack"
+	"github.com/echosenseix/echosenseix/internal/stack"
 )
 
 func TestMain(m *testing.M) {

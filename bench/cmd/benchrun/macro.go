@@ -14,7 +14,7 @@ import (
 	"github.com/echosenseix/echosenseix/bench/internal/proc"
 	"github.com/echosenseix/echosenseix/bench/internal/report"
 	"github.com/echosenseix/echosenseix/bench/peer"
-	"github.com/echosenseix/echosenseix/integration/stack"
+	"github.com/echosenseix/echosenseix/internal/stack"
 	"github.com/echosenseix/echosenseix/loadtests/loadgen"
 )
 

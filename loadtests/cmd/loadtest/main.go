@@ -27,7 +27,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/echosenseix/echosenseix/integration/stack"
+	"github.com/echosenseix/echosenseix/internal/stack"
 	"github.com/echosenseix/echosenseix/loadtests/loadgen"
 	"github.com/echosenseix/echosenseix/loadtests/tiers"
 	"github.com/echosenseix/echosenseix/loadtests/tunecli"

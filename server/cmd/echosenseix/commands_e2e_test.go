@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/echosenseix/echosenseix/integration/stack"
+	"github.com/echosenseix/echosenseix/internal/stack"
 )
 
 // runBin runs the binary with a clean environment plus env and answers its

@@ -5,7 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/echosenseix/echosenseix/integration/stack"
+	"github.com/echosenseix/echosenseix/internal/stack"
 	"github.com/jackc/pgx/v5"
 )
 
