@@ -13,7 +13,7 @@ import (
 )
 
 // SessionCookie is the name of the session cookie.
-const SessionCookie = "sid"
+const SessionCookie = server.SessionCookie
 
 // authedHandler serves a request whose caller is known.
 type authedHandler func(ctx context.Context, c *app.RequestContext, id identity)

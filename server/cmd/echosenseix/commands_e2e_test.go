@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/echosenseix/echosenseix/internal/seed"
 	"github.com/echosenseix/echosenseix/internal/stack"
 )
 
@@ -83,19 +84,7 @@ func TestStartupFailures(t *testing.T) {
 	}
 }
 
-type seedJSON struct {
-	Organizations []struct {
-		ID            string `json:"id"`
-		WebhookSecret string `json:"webhookSecret"`
-		Users         []struct {
-			Email, Password string
-		} `json:"users"`
-		Agents []struct {
-			ID              string `json:"id"`
-			ExternalAgentID string `json:"externalAgentId"`
-		} `json:"agents"`
-	} `json:"organizations"`
-}
+type seedJSON = seed.File
 
 func TestMigrateAndSeedPostgres(t *testing.T) {
 	dsn := stack.Postgres(t)
