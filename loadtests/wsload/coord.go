@@ -201,7 +201,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r.Server.PID = cfg.ServerPID
 	before := map[int]int64{}
 	for _, pid := range ServerProcs(cfg.ServerPID) {
-		before[pid] = procStatus(pid, "VmRSS")
+		before[pid] = rss(pid)
 		r.Server.RSSBeforeKB += before[pid]
 		r.Server.CPUBefore += cpuSeconds(pid)
 	}
@@ -295,7 +295,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r.HeldAtEnd = s.Held
 	co.sample(r, s, true)
 	for _, pid := range ServerProcs(cfg.ServerPID) {
-		w := WorkerMemory{PID: pid, RSSBeforeKB: before[pid], RSSHoldKB: procStatus(pid, "VmRSS"), FDsHold: openFDs(pid)}
+		w := WorkerMemory{PID: pid, RSSBeforeKB: before[pid], RSSHoldKB: rss(pid), FDsHold: openFDs(pid)}
 		r.Server.Workers = append(r.Server.Workers, w)
 		r.Server.RSSHoldKB += w.RSSHoldKB
 		r.Server.CPUSeconds += cpuSeconds(pid)
@@ -306,7 +306,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	for _, p := range co.procs {
 		p.cpu = cpuSeconds(p.pid)
-		p.peak = procStatus(p.pid, "VmHWM")
+		p.peak = peakRSS(p.pid)
 	}
 	r.LoadAvg = append(r.LoadAvg, loadAvg())
 	// Stop: every child closes its sockets and reports the events missed.
@@ -475,7 +475,7 @@ func (co *coordinator) sample(r *Report, s status, force bool) {
 	sm := Sample{T: time.Since(co.start).Seconds(), Held: s.Held, Drops: sumMap(s.Drops), Events: s.Events, Requests: s.Requests,
 		P99Ms: ms(iv.Quantile(0.99)), MaxMs: ms(iv.Max())}
 	for _, pid := range ServerProcs(co.cfg.ServerPID) {
-		sm.ServerRSSKB += procStatus(pid, "VmRSS")
+		sm.ServerRSSKB += rss(pid)
 	}
 	r.Timeline = append(r.Timeline, sm)
 }

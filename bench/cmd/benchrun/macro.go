@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/echosenseix/echosenseix/bench/internal/load"
-	"github.com/echosenseix/echosenseix/bench/internal/proc"
 	"github.com/echosenseix/echosenseix/bench/internal/report"
 	"github.com/echosenseix/echosenseix/bench/peer"
+	"github.com/echosenseix/echosenseix/internal/proc"
 	"github.com/echosenseix/echosenseix/internal/stack"
 	"github.com/echosenseix/echosenseix/internal/webhook"
 	"github.com/echosenseix/echosenseix/loadtests/loadgen"

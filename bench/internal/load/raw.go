@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/echosenseix/echosenseix/bench/internal/proc"
+	"github.com/echosenseix/echosenseix/internal/proc"
 )
 
 // Raw is the in-process driver: one goroutine per connection over a raw
