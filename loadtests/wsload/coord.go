@@ -339,8 +339,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	return r, nil
 }
 
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
 func tv(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
 
 func randomRun() string {
@@ -473,7 +471,7 @@ func (co *coordinator) sample(r *Report, s status, force bool) {
 	iv := s.Latency.Since(co.lastHist)
 	co.lastHist = s.Latency
 	sm := Sample{T: time.Since(co.start).Seconds(), Held: s.Held, Drops: sumMap(s.Drops), Events: s.Events, Requests: s.Requests,
-		P99Ms: ms(iv.Quantile(0.99)), MaxMs: ms(iv.Max())}
+		P99Ms: msOf(iv.Quantile(0.99)), MaxMs: msOf(float64(iv.Max()))}
 	for _, pid := range ServerProcs(co.cfg.ServerPID) {
 		sm.ServerRSSKB += rss(pid)
 	}
@@ -489,10 +487,10 @@ func (co *coordinator) line(s status, phase string) {
 	co.lineHist = s.Latency
 	extra := ""
 	if co.cfg.Mode == ModeWS {
-		extra = fmt.Sprintf(" events %d p99 %.1fms (last second %.1fms)", s.Events, ms(s.Latency.Quantile(0.99)), ms(iv.Quantile(0.99)))
+		extra = fmt.Sprintf(" events %d p99 %.1fms (last second %.1fms)", s.Events, msOf(s.Latency.Quantile(0.99)), msOf(iv.Quantile(0.99)))
 	} else {
 		extra = fmt.Sprintf(" requests %d errors %d p99 %.1fms (last second %.1fms)", s.Requests, sumMap(s.HTTPErrors),
-			ms(s.Latency.Quantile(0.99)), ms(iv.Quantile(0.99)))
+			msOf(s.Latency.Quantile(0.99)), msOf(iv.Quantile(0.99)))
 	}
 	fmt.Fprintf(co.cfg.Progress, "[%5.0fs %s] held %d/%d drops %d dialErrors %d%s\n", time.Since(co.start).Seconds(), phase,
 		s.Held, co.cfg.Conns, sumMap(s.Drops), s.DialErrors, extra)

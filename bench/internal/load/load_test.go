@@ -13,27 +13,6 @@ import (
 	"time"
 )
 
-func TestHistQuantiles(t *testing.T) {
-	var h hist
-	for us := 1; us <= 1000; us++ {
-		h.record(time.Duration(us) * time.Microsecond)
-	}
-	for _, tt := range []struct {
-		q    float64
-		want time.Duration
-	}{{0.5, 500 * time.Microsecond}, {0.99, 990 * time.Microsecond}} {
-		got := h.quantile(tt.q)
-		if d := got - tt.want; d > tt.want/15 || -d > tt.want/15 {
-			t.Errorf("quantile(%v) = %v; want %v within 7%%", tt.q, got, tt.want)
-		}
-	}
-	for b := 0; b < 200; b++ {
-		if got := bucketOf(lowerBound(b)); got != b {
-			t.Fatalf("bucketOf(lowerBound(%d)) = %d; want %d", b, got, b)
-		}
-	}
-}
-
 func TestReadResponse(t *testing.T) {
 	tests := []struct {
 		in        string

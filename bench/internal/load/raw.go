@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/echosenseix/echosenseix/internal/hist"
 	"github.com/echosenseix/echosenseix/internal/proc"
 )
 
@@ -46,7 +47,7 @@ func (d Raw) Run(ctx context.Context, t Target) (Result, error) {
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
-		total    hist
+		total    = hist.New()
 		requests atomic.Int64
 		non2xx   atomic.Int64
 		errs     atomic.Int64
@@ -57,20 +58,20 @@ func (d Raw) Run(ctx context.Context, t Target) (Result, error) {
 		wg.Add(1)
 		go func(c int) {
 			defer wg.Done()
-			w := &rawConn{addr: t.Addr, build: build, conn: c, timeout: timeout}
+			w := &rawConn{addr: t.Addr, build: build, conn: c, timeout: timeout, h: hist.New()}
 			w.loop(ctx)
 			requests.Add(w.requests)
 			non2xx.Add(w.non2xx)
 			errs.Add(w.errors)
 			mu.Lock()
-			total.merge(&w.h)
+			total.Merge(w.h)
 			mu.Unlock()
 		}(c)
 	}
 	wg.Wait()
 	r := Result{Requests: requests.Load(), Non2xx: non2xx.Load(), Errors: errs.Load(),
 		Elapsed: time.Since(start), GenCPU: proc.SelfCPU() - cpu0,
-		P50: total.quantile(0.50), P90: total.quantile(0.90), P99: total.quantile(0.99)}
+		P50: quantile(total, 0.50), P90: quantile(total, 0.90), P99: quantile(total, 0.99)}
 	return r, nil
 }
 
@@ -84,7 +85,7 @@ type rawConn struct {
 	br       *bufio.Reader
 	buf      []byte
 	seq      uint64
-	h        hist
+	h        *hist.Histogram
 	requests int64
 	non2xx   int64
 	errors   int64
@@ -162,7 +163,7 @@ func (w *rawConn) one() error {
 	if err != nil {
 		return err
 	}
-	w.h.record(time.Since(start))
+	w.h.Record(time.Since(start))
 	w.requests++
 	if status < 200 || status > 299 {
 		w.non2xx++
@@ -253,4 +254,9 @@ func skipChunked(br *bufio.Reader) error {
 			return err
 		}
 	}
+}
+
+// quantile is h's q-quantile as a duration.
+func quantile(h *hist.Histogram, q float64) time.Duration {
+	return time.Duration(h.Quantile(q) * float64(time.Microsecond))
 }
