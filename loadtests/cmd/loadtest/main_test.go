@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/echosenseix/echosenseix/internal/stack"
+	"github.com/echosenseix/echosenseix/internal/testbin"
 	"github.com/echosenseix/echosenseix/loadtests/loadgen"
 	"github.com/echosenseix/echosenseix/loadtests/tiers"
 )
@@ -47,9 +48,8 @@ func TestSeedArgsAndRedisURL(t *testing.T) {
 
 func goBuild(t *testing.T, out, pkg string) {
 	t.Helper()
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	if err := testbin.BuildTo(out, pkg); err != nil {
+		t.Fatal(err)
 	}
 }
 
