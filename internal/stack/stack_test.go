@@ -5,8 +5,10 @@ import (
 	"os"
 	"testing"
 
-	"github.com/echosenseix/echosenseix/internal/stack"
 	"github.com/jackc/pgx/v5"
+	"github.com/redis/rueidis"
+
+	"github.com/echosenseix/echosenseix/internal/stack"
 )
 
 func TestMain(m *testing.M) {
@@ -41,5 +43,31 @@ func TestRedisServerRestart(t *testing.T) {
 	r := stack.NewRedis(t)
 	if r.Prefix == "" || r.Addr == "" {
 		t.Errorf("NewRedis = %+v; want addr and prefix", r)
+	}
+}
+
+func TestNewRedisDeletesItsPrefix(t *testing.T) {
+	var r stack.Redis
+	t.Run("inner", func(t *testing.T) {
+		r = stack.NewRedis(t)
+		rc, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{r.Addr}, Password: r.Password,
+			SelectDB: r.DB, DisableCache: true, ForceSingleClient: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		if err := rc.Do(context.Background(), rc.B().Set().Key(r.Prefix+"k").Value("v").Build()).Error(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	rc, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{r.Addr}, Password: r.Password,
+		SelectDB: r.DB, DisableCache: true, ForceSingleClient: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	n, err := rc.Do(context.Background(), rc.B().Exists().Key(r.Prefix+"k").Build()).AsInt64()
+	if err != nil || n != 0 {
+		t.Fatalf("after the test ended, EXISTS %sk = %d, %v; want 0", r.Prefix, n, err)
 	}
 }
