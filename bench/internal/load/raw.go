@@ -95,7 +95,7 @@ func (w *rawConn) loop(ctx context.Context) {
 		w.seq++
 		start := time.Now()
 		resp, err := c.Do(ctx, w.buf, false)
-		if ctx.Err() != nil {
+		if ended(ctx) {
 			return
 		}
 		if err != nil {
@@ -113,6 +113,16 @@ func (w *rawConn) loop(ctx context.Context) {
 			w.non2xx++
 		}
 	}
+}
+
+// ended reports whether ctx is done or past its deadline: a read cut by
+// the deadline may return before ctx's own timer has fired.
+func ended(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 // quantile is h's q-quantile as a duration.
