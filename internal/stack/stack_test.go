@@ -2,7 +2,6 @@ package stack_test
 
 import (
 	"context"
-	"os"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -11,11 +10,7 @@ import (
 	"github.com/echosenseix/echosenseix/internal/stack"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	stack.StopAll()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { stack.Main(m) }
 
 func TestPostgresGivesEmptyDatabase(t *testing.T) {
 	dsn := stack.Postgres(t)

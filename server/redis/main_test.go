@@ -1,7 +1,6 @@
 package redis_test
 
 import (
-	"os"
 	"testing"
 
 	"github.com/redis/rueidis"
@@ -10,11 +9,7 @@ import (
 	"github.com/echosenseix/echosenseix/server/redis"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	stack.StopAll()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { stack.Main(m) }
 
 // testConfig is the Config of the shared Redis with tb's own prefix; its
 // keys are deleted when tb ends.

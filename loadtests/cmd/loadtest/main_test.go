@@ -17,11 +17,7 @@ import (
 	"github.com/echosenseix/echosenseix/loadtests/tiers"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	stack.StopAll()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { stack.Main(m) }
 
 func TestSeedArgsAndRedisURL(t *testing.T) {
 	tr, err := tiers.Load("1k")
