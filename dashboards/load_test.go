@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/echosenseix/echosenseix/integration/harness"
-	"github.com/echosenseix/echosenseix/loadtests/wsclient"
+	"github.com/echosenseix/echosenseix/internal/wsclient"
 )
 
 // driver sends a short, bounded mix that touches every route of the server:

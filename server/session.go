@@ -47,3 +47,8 @@ type SessionStore interface {
 	EndUserSessions(ctx context.Context, userID string) (time.Time, error)
 	UserNotBefore(ctx context.Context, userID string) (time.Time, error)
 }
+
+// SessionCookie is the name of the cookie that carries a session id: the
+// server sets it at login, and every client (browsers, load tools, suites)
+// sends it back.
+const SessionCookie = "sid"

@@ -3,9 +3,6 @@ package harness
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,10 +11,14 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/echosenseix/echosenseix/internal/seed"
+	"github.com/echosenseix/echosenseix/internal/webhook"
+	"github.com/echosenseix/echosenseix/server"
 )
 
 // SessionCookie is the name of the server's session cookie.
-const SessionCookie = "sid"
+const SessionCookie = server.SessionCookie
 
 // RequestTimeout bounds one request of a Client.
 const RequestTimeout = 10 * time.Second
@@ -141,33 +142,15 @@ func Login(tb testing.TB, inst *Instance, email, password string) *Client {
 	return c
 }
 
-// SeedData is the JSON `echosenseix seed` prints.
-type SeedData struct {
-	Organizations []SeedOrg `json:"organizations"`
-}
+// SeedData is the JSON `echosenseix seed` prints (see internal/seed).
+type SeedData = seed.File
 
-// SeedOrg is one seeded organization.
-type SeedOrg struct {
-	ID            string      `json:"id"`
-	Name          string      `json:"name"`
-	WebhookSecret string      `json:"webhookSecret"`
-	Users         []SeedUser  `json:"users"`
-	Agents        []SeedAgent `json:"agents"`
-}
-
-// SeedUser is one seeded user and its password.
-type SeedUser struct {
-	ID       string `json:"id"`
-	Email    string `json:"email"`
-	Password string `json:"password"`
-}
-
-// SeedAgent is one seeded agent.
-type SeedAgent struct {
-	ID              string `json:"id"`
-	ExternalAgentID string `json:"externalAgentId"`
-	Name            string `json:"name"`
-}
+// SeedOrg, SeedUser and SeedAgent are the parts of SeedData.
+type (
+	SeedOrg   = seed.Org
+	SeedUser  = seed.User
+	SeedAgent = seed.Agent
+)
 
 // Seed runs `echosenseix seed` against dsn (which migrates first) and
 // answers what it created.
@@ -194,37 +177,21 @@ func Seed(tb testing.TB, dsn string, orgs, users, agents int) *SeedData {
 }
 
 // SignatureHeader is the header carrying a post-call webhook's signature.
-const SignatureHeader = "ElevenLabs-Signature"
+const SignatureHeader = webhook.Header
 
 // SignWebhook answers the signature header value of body signed now with
-// secret: "t=<unix>,v0=<hex HMAC-SHA256(secret, "<t>.<body>")>".
+// secret.
 func SignWebhook(secret string, body []byte) string {
 	return SignWebhookAt(secret, body, time.Now())
 }
 
 // SignWebhookAt is SignWebhook at time t.
 func SignWebhookAt(secret string, body []byte, t time.Time) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(ts + "."))
-	m.Write(body)
-	return "t=" + ts + ",v0=" + hex.EncodeToString(m.Sum(nil))
+	return webhook.Sign([]byte(secret), body, t)
 }
 
 // PostCallBody is a minimal post_call_transcription webhook for the agent
 // with externalAgentID.
 func PostCallBody(externalAgentID, conversationID string, durationSecs int) []byte {
-	b, _ := json.Marshal(map[string]any{
-		"type":            "post_call_transcription",
-		"event_timestamp": time.Now().Unix(),
-		"data": map[string]any{
-			"agent_id":        externalAgentID,
-			"conversation_id": conversationID,
-			"status":          "done",
-			"transcript":      []map[string]any{{"role": "agent", "message": "Hello", "time_in_call_secs": 0}},
-			"metadata":        map[string]any{"call_duration_secs": durationSecs, "cost": 12},
-			"analysis":        map[string]any{"transcript_summary": "integration call"},
-		},
-	})
-	return b
+	return webhook.PostCallBody(externalAgentID, conversationID, time.Now().Unix(), durationSecs)
 }

@@ -5,7 +5,7 @@
 // and checks they exit 0. Helpers seed a database through `echosenseix
 // seed`, log in, sign post-call webhooks and parse /metrics.
 //
-// Postgres and Redis come from integration/stack: stack.Postgres(t) for a
+// Postgres and Redis come from internal/stack: stack.Postgres(t) for a
 // fresh database and stack.NewRedisServer(t) for a private redis-server (the
 // binary has no key-prefix setting, so a private server per test is what
 // keeps tests apart). Instances inherit nothing from the test's environment

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/echosenseix/echosenseix/integration/harness"
-	"github.com/echosenseix/echosenseix/integration/stack"
+	"github.com/echosenseix/echosenseix/internal/stack"
 )
 
 func TestMain(m *testing.M) { harness.Main(m) }

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/echosenseix/echosenseix/integration/harness"
-	"github.com/echosenseix/echosenseix/integration/stack"
+	"github.com/echosenseix/echosenseix/internal/stack"
 )
 
 // TestConcurrentMigrations: four instances started at once on a fresh

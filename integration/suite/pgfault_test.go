@@ -9,7 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/echosenseix/echosenseix/integration/harness"
-	"github.com/echosenseix/echosenseix/integration/stack"
+	"github.com/echosenseix/echosenseix/internal/stack"
 )
 
 // TestReadinessWithoutDatabase: when the instance's database refuses

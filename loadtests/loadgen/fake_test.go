@@ -1,16 +1,12 @@
 package loadgen
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +15,8 @@ import (
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
+
+	"github.com/echosenseix/echosenseix/internal/webhook"
 )
 
 // TestMain doubles as `loadgen worker` when the multi-process test spawns
@@ -82,13 +80,8 @@ func (f *fakeAPI) page(w http.ResponseWriter, r *http.Request) {
 
 func (f *fakeAPI) webhook(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	sig := r.Header.Get(SignatureHeader)
-	ts, mac, _ := strings.Cut(strings.TrimPrefix(sig, "t="), ",v0=")
-	m := hmac.New(sha256.New, []byte(f.secret))
-	m.Write([]byte(ts + "."))
-	m.Write(body)
-	sec, _ := strconv.ParseInt(ts, 10, 64)
-	if !hmac.Equal([]byte(hex.EncodeToString(m.Sum(nil))), []byte(mac)) || time.Since(time.Unix(sec, 0)) > 5*time.Minute {
+	sig, err := webhook.Parse([]byte(r.Header.Get(SignatureHeader)))
+	if err != nil || !sig.Valid([]byte(f.secret), body) || !sig.Fresh(time.Now(), 5*time.Minute) {
 		f.badSigs.Add(1)
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return

@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/echosenseix/echosenseix/loadtests/wsclient"
+	"github.com/echosenseix/echosenseix/internal/wsclient"
 )
 
 // Socket is an open realtime connection.
@@ -21,7 +21,7 @@ type Socket interface{ Close() error }
 type SocketDialer func(ctx context.Context, url string, hdr http.Header, localAddr string,
 	onMessage func([]byte), onClose func(error)) (Socket, error)
 
-// DialSocket is the default SocketDialer: loadtests/wsclient (gobwas/ws,
+// DialSocket is the default SocketDialer: internal/wsclient (gobwas/ws,
 // small buffers; it answers the server's pings), one read goroutine per
 // socket.
 func DialSocket(ctx context.Context, url string, hdr http.Header, localAddr string,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/echosenseix/echosenseix/loadtests/tiers"
+	"github.com/echosenseix/echosenseix/server"
 )
 
 // TierConfig is one process's share of a tier run.
@@ -340,7 +341,7 @@ func loginConns(pageConns int) int { return max(4, pageConns/8) }
 func sessionCookie(setCookies []string) string {
 	for _, c := range setCookies {
 		kv, _, _ := strings.Cut(c, ";")
-		if name, _, ok := strings.Cut(kv, "="); ok && strings.TrimSpace(name) == "sid" {
+		if name, _, ok := strings.Cut(kv, "="); ok && strings.TrimSpace(name) == server.SessionCookie {
 			return strings.TrimSpace(kv)
 		}
 	}
@@ -465,7 +466,7 @@ func (l *lockedShard) Record(typ string, intended, end time.Time, kind string) {
 // open-loop, each with a unique conversation id.
 func (r *tierRun) webhooks(ctx context.Context) {
 	t := r.cfg.Tier
-	targets := r.cfg.Seed.webhookTargets()
+	targets := r.cfg.Seed.Targets()
 	if len(targets) == 0 {
 		return
 	}
@@ -474,7 +475,7 @@ func (r *tierRun) webhooks(ctx context.Context) {
 	Schedule(ctx, r.cfg.Start, rate, func(seq uint64, intended time.Time) bool {
 		w := targets[int(seq)%len(targets)]
 		conv := fmt.Sprintf("%s-p%d-%d", r.cfg.RunID, r.cfg.Process, seq)
-		body, hdr := SignedWebhook(w.secret, w.externalAgentID, conv, time.Now().Unix())
+		body, hdr := SignedWebhook(w.Secret, w.ExternalAgentID, conv, time.Now().Unix())
 		req := BuildRequest(http.MethodPost, r.target, "/api/webhooks/post-call", hdr, body)
 		return p.submit(ctx, job{req: req, typ: TypeWebhook, intended: intended})
 	})

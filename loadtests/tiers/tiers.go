@@ -8,6 +8,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"os"
 	"sort"
 	"time"
 )
@@ -154,6 +155,27 @@ func Load(name string) (Tier, error) {
 	t, ok := f.Tiers[name]
 	if !ok {
 		return Tier{}, fmt.Errorf("cannot load tier %q: not one of %v", name, Names())
+	}
+	return t, nil
+}
+
+// LoadFrom returns the named tier of the tiers file at path, or of the
+// embedded tiers.json when path is empty.
+func LoadFrom(name, path string) (Tier, error) {
+	if path == "" {
+		return Load(name)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Tier{}, fmt.Errorf("cannot read tiers: %w", err)
+	}
+	f, err := Parse(b)
+	if err != nil {
+		return Tier{}, err
+	}
+	t, ok := f.Tiers[name]
+	if !ok {
+		return Tier{}, fmt.Errorf("cannot load tier %q from %s", name, path)
 	}
 	return t, nil
 }

@@ -1,6 +1,9 @@
 package tiers_test
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/echosenseix/echosenseix/loadtests/tiers"
@@ -88,5 +91,28 @@ func TestParseRejectsInvalid(t *testing.T) {
 	bad := `{"pageLoad":["/x"],"tiers":{"x":{"users":0,"sessions":1,"thinkSeconds":1,"holdSeconds":1,"httpConns":1,"seed":{"orgs":1,"usersPerOrg":1,"agentsPerOrg":1},"thresholds":{"p99Ms":1}}}}`
 	if _, err := tiers.Parse([]byte(bad)); err == nil {
 		t.Error("Parse(users=0) = nil error; want an error")
+	}
+}
+
+func TestLoadFrom(t *testing.T) {
+	emb, err := tiers.LoadFrom("smoke", "")
+	if err != nil {
+		t.Fatalf("LoadFrom(smoke, embedded): %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "tiers.json")
+	if err := os.WriteFile(path, tiers.JSON(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := tiers.LoadFrom("smoke", path)
+	if err != nil || got.Name != emb.Name {
+		t.Fatalf("LoadFrom(smoke, file) = %+v, %v; want the embedded smoke tier", got, err)
+	}
+	for _, tc := range []struct{ name, path, want string }{
+		{"nope", path, "cannot load tier"},
+		{"smoke", filepath.Join(t.TempDir(), "missing.json"), "cannot read tiers"},
+	} {
+		if _, err := tiers.LoadFrom(tc.name, tc.path); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("LoadFrom(%q, %q) = %v; want %q", tc.name, tc.path, err, tc.want)
+		}
 	}
 }

@@ -7,45 +7,27 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/echosenseix/echosenseix/server/httpapi"
+	"github.com/echosenseix/echosenseix/internal/seed"
+	"github.com/echosenseix/echosenseix/internal/webhook"
+	"github.com/echosenseix/echosenseix/server"
 )
 
-// Seed is the demo data printed by `echosenseix seed` or `serve --seed-out`.
-type Seed struct {
-	Organizations []SeedOrg `json:"organizations"`
-}
+// Seed is the demo data printed by `echosenseix seed` or `serve --seed-out`
+// (see internal/seed).
+type Seed = seed.File
 
 // SeedOrg is one seeded organization.
-type SeedOrg struct {
-	ID            string `json:"id"`
-	WebhookSecret string `json:"webhookSecret"`
-	Users         []struct {
-		Email    string `json:"email"`
-		Password string `json:"password"`
-	} `json:"users"`
-	Agents []struct {
-		ID              string `json:"id"`
-		ExternalAgentID string `json:"externalAgentId"`
-	} `json:"agents"`
-}
+type SeedOrg = seed.Org
 
-// ReadSeed reads a seed JSON file.
+// ReadSeed reads and checks a seed JSON file.
 func ReadSeed(path string) (*Seed, error) {
-	b, err := os.ReadFile(path)
+	s, err := seed.Read(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read seed: %w", err)
-	}
-	var s Seed
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("cannot decode seed %s: %w", path, err)
-	}
-	if len(s.Organizations) == 0 {
-		return nil, fmt.Errorf("cannot use seed %s: no organizations", path)
+		return nil, err
 	}
 	return &s, nil
 }
@@ -125,7 +107,7 @@ func (ts *tokenSource) fetch(ctx context.Context, c *http.Client, org, user int)
 			}
 		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ts.base+"/api/realtime/token", nil)
-		req.AddCookie(&http.Cookie{Name: httpapi.SessionCookie, Value: sid})
+		req.AddCookie(&http.Cookie{Name: server.SessionCookie, Value: sid})
 		resp, err := c.Do(req)
 		if err != nil {
 			return fmt.Errorf("cannot get a realtime token: %w", err)
@@ -165,7 +147,7 @@ func (ts *tokenSource) login(ctx context.Context, c *http.Client, org, user int)
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	for _, ck := range resp.Cookies() {
-		if ck.Name == httpapi.SessionCookie && resp.StatusCode == http.StatusOK {
+		if ck.Name == server.SessionCookie && resp.StatusCode == http.StatusOK {
 			ts.mu.Lock()
 			ts.sids[TokenKey(org, user)] = ck.Value
 			ts.mu.Unlock()
@@ -232,7 +214,7 @@ func (w *webhookDriver) send(ctx context.Context) {
 	body := WebhookBody(w.agent, ConversationID(w.run, seq, now.UnixNano()), now.Unix())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, w.base+"/api/webhooks/elevenlabs/post-call", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(httpapi.SignatureHeader, httpapi.Sign(w.secret, body, now))
+	req.Header.Set(webhook.Header, webhook.Sign(w.secret, body, now))
 	resp, err := w.client.Do(req)
 	kind := ""
 	if err != nil {

@@ -201,7 +201,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r.Server.PID = cfg.ServerPID
 	before := map[int]int64{}
 	for _, pid := range ServerProcs(cfg.ServerPID) {
-		before[pid] = procStatus(pid, "VmRSS")
+		before[pid] = rss(pid)
 		r.Server.RSSBeforeKB += before[pid]
 		r.Server.CPUBefore += cpuSeconds(pid)
 	}
@@ -295,7 +295,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r.HeldAtEnd = s.Held
 	co.sample(r, s, true)
 	for _, pid := range ServerProcs(cfg.ServerPID) {
-		w := WorkerMemory{PID: pid, RSSBeforeKB: before[pid], RSSHoldKB: procStatus(pid, "VmRSS"), FDsHold: openFDs(pid)}
+		w := WorkerMemory{PID: pid, RSSBeforeKB: before[pid], RSSHoldKB: rss(pid), FDsHold: openFDs(pid)}
 		r.Server.Workers = append(r.Server.Workers, w)
 		r.Server.RSSHoldKB += w.RSSHoldKB
 		r.Server.CPUSeconds += cpuSeconds(pid)
@@ -306,7 +306,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	for _, p := range co.procs {
 		p.cpu = cpuSeconds(p.pid)
-		p.peak = procStatus(p.pid, "VmHWM")
+		p.peak = peakRSS(p.pid)
 	}
 	r.LoadAvg = append(r.LoadAvg, loadAvg())
 	// Stop: every child closes its sockets and reports the events missed.
@@ -338,8 +338,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r.evaluate()
 	return r, nil
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func tv(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
 
@@ -473,9 +471,9 @@ func (co *coordinator) sample(r *Report, s status, force bool) {
 	iv := s.Latency.Since(co.lastHist)
 	co.lastHist = s.Latency
 	sm := Sample{T: time.Since(co.start).Seconds(), Held: s.Held, Drops: sumMap(s.Drops), Events: s.Events, Requests: s.Requests,
-		P99Ms: ms(iv.Quantile(0.99)), MaxMs: ms(iv.Max())}
+		P99Ms: msOf(iv.Quantile(0.99)), MaxMs: msOf(float64(iv.Max()))}
 	for _, pid := range ServerProcs(co.cfg.ServerPID) {
-		sm.ServerRSSKB += procStatus(pid, "VmRSS")
+		sm.ServerRSSKB += rss(pid)
 	}
 	r.Timeline = append(r.Timeline, sm)
 }
@@ -489,10 +487,10 @@ func (co *coordinator) line(s status, phase string) {
 	co.lineHist = s.Latency
 	extra := ""
 	if co.cfg.Mode == ModeWS {
-		extra = fmt.Sprintf(" events %d p99 %.1fms (last second %.1fms)", s.Events, ms(s.Latency.Quantile(0.99)), ms(iv.Quantile(0.99)))
+		extra = fmt.Sprintf(" events %d p99 %.1fms (last second %.1fms)", s.Events, msOf(s.Latency.Quantile(0.99)), msOf(iv.Quantile(0.99)))
 	} else {
 		extra = fmt.Sprintf(" requests %d errors %d p99 %.1fms (last second %.1fms)", s.Requests, sumMap(s.HTTPErrors),
-			ms(s.Latency.Quantile(0.99)), ms(iv.Quantile(0.99)))
+			msOf(s.Latency.Quantile(0.99)), msOf(iv.Quantile(0.99)))
 	}
 	fmt.Fprintf(co.cfg.Progress, "[%5.0fs %s] held %d/%d drops %d dialErrors %d%s\n", time.Since(co.start).Seconds(), phase,
 		s.Held, co.cfg.Conns, sumMap(s.Drops), s.DialErrors, extra)

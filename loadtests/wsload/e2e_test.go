@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/echosenseix/echosenseix/internal/testbin"
 )
 
 // binPath is the echosenseix binary built by TestMain.
@@ -20,18 +22,13 @@ func TestMain(m *testing.M) {
 	if IsChild() { // the coordinator re-executes this test binary
 		os.Exit(ChildMain())
 	}
-	dir, err := os.MkdirTemp("", "wsload-e2e-")
-	if err != nil {
+	var err error
+	if binPath, err = testbin.Server.Build(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binPath = filepath.Join(dir, "echosenseix")
-	if out, err := exec.Command("go", "build", "-o", binPath, "../../server/cmd/echosenseix").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "cannot build echosenseix: %v\n%s", err, out)
-		os.Exit(1)
-	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	testbin.Server.Remove()
 	os.Exit(code)
 }
 

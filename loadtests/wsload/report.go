@@ -83,9 +83,8 @@ type LatencySummary struct {
 }
 
 func summarize(h *Histogram) LatencySummary {
-	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	return LatencySummary{Count: h.N, P50: ms(h.Quantile(0.5)), P90: ms(h.Quantile(0.9)), P99: ms(h.Quantile(0.99)),
-		Max: ms(h.Max()), Mean: ms(h.Mean())}
+	return LatencySummary{Count: h.Count(), P50: msOf(h.Quantile(0.5)), P90: msOf(h.Quantile(0.9)), P99: msOf(h.Quantile(0.99)),
+		Max: msOf(float64(h.Max())), Mean: msOf(h.Mean())}
 }
 
 // ServerMemory is the server's RSS before connecting and while holding.

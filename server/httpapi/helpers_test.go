@@ -18,7 +18,7 @@ import (
 	"github.com/cloudwego/hertz/pkg/protocol"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/echosenseix/echosenseix/integration/stack"
+	"github.com/echosenseix/echosenseix/internal/stack"
 	"github.com/echosenseix/echosenseix/server"
 	"github.com/echosenseix/echosenseix/server/httpapi"
 	"github.com/echosenseix/echosenseix/server/inmem"

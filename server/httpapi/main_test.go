@@ -1,14 +1,9 @@
 package httpapi_test
 
 import (
-	"os"
 	"testing"
 
-	"github.com/echosenseix/echosenseix/integration/stack"
+	"github.com/echosenseix/echosenseix/internal/stack"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	stack.StopAll()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { stack.Main(m) }

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/echosenseix/echosenseix/integration/stack"
+	"github.com/echosenseix/echosenseix/internal/stack"
 	"github.com/echosenseix/echosenseix/server"
 	"github.com/echosenseix/echosenseix/server/httpapi"
 	"github.com/echosenseix/echosenseix/server/inmem"

@@ -8,11 +8,12 @@ import (
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/protocol"
 
+	"github.com/echosenseix/echosenseix/server"
 	usecase "github.com/echosenseix/echosenseix/server/app"
 )
 
 // SessionCookie is the name of the session cookie.
-const SessionCookie = "sid"
+const SessionCookie = server.SessionCookie
 
 // identity is who a request acts for: taken from the session (or a realtime
 // token), never from the query.

@@ -3,9 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"math"
@@ -16,16 +13,17 @@ import (
 	"github.com/bytedance/sonic/ast"
 	"github.com/cloudwego/hertz/pkg/app"
 
+	"github.com/echosenseix/echosenseix/internal/webhook"
 	"github.com/echosenseix/echosenseix/server"
 	usecase "github.com/echosenseix/echosenseix/server/app"
 )
 
-// SignatureHeader carries the voice platform's webhook signature:
-// t=<unix s>,v0=<hex HMAC-SHA256(secret, "<t>.<raw body>")>.
-const SignatureHeader = "ElevenLabs-Signature"
+// SignatureHeader carries the voice platform's webhook signature (see
+// internal/webhook for the format).
+const SignatureHeader = webhook.Header
 
 // PostCallType is the only webhook event type stored; others are ignored.
-const PostCallType = "post_call_transcription"
+const PostCallType = webhook.PostCallType
 
 var (
 	errNoSignature    = server.Errorf(server.EUNAUTHORIZED, "missing or malformed "+SignatureHeader+" header")
@@ -69,7 +67,7 @@ type postCallData struct {
 func (s *Server) handleWebhook(ctx context.Context, c *app.RequestContext) {
 	body := c.Request.Body()
 	sig, err := parseSignature(c.Request.Header.Peek(SignatureHeader))
-	if err == nil && math.Abs(float64(time.Now().Unix()-sig.ts)) > s.cfg.WebhookTolerance.Seconds() {
+	if err == nil && !sig.Fresh(time.Now(), s.cfg.WebhookTolerance) {
 		err = errStaleSignature
 	}
 	if err != nil {
@@ -83,14 +81,14 @@ func (s *Server) handleWebhook(ctx context.Context, c *app.RequestContext) {
 	}
 	wa, err := s.app.WebhookAgent(ctx, extID)
 	if errors.Is(err, usecase.ErrUnknownAgent) {
-		sig.valid(s.decoySecret, body)
+		sig.Valid(s.decoySecret, body)
 		err = errBadSignature
 	}
 	if err != nil {
 		s.writeError(ctx, c, err)
 		return
 	}
-	if !sig.valid(wa.Secret, body) {
+	if !sig.Valid(wa.Secret, body) {
 		s.writeError(ctx, c, errBadSignature)
 		return
 	}
@@ -121,66 +119,17 @@ func (s *Server) handleWebhook(ctx context.Context, c *app.RequestContext) {
 	writeJSONBytes(c, 200, append(b, '}'))
 }
 
-// signature is a parsed ElevenLabs-Signature header.
-type signature struct {
-	ts   int64
-	t    []byte   // the timestamp as sent (signed verbatim)
-	sigs [][]byte // decoded v0 values
-}
-
-// parseSignature reads "t=<unix>,v0=<hex>[,v0=<hex>]".
-func parseSignature(h []byte) (signature, error) {
-	sig := signature{ts: -1}
-	for part := range bytes.SplitSeq(h, []byte(",")) {
-		part = bytes.TrimSpace(part)
-		switch {
-		case bytes.HasPrefix(part, []byte("t=")) && sig.ts < 0:
-			n, err := strconv.ParseInt(string(part[2:]), 10, 64)
-			if err != nil || n < 0 {
-				return signature{}, errNoSignature
-			}
-			sig.ts, sig.t = n, part[2:]
-		case bytes.HasPrefix(part, []byte("v0=")) && len(part) == 3+hex.EncodedLen(sha256.Size):
-			// The length check comes first: hex.Decode writes past a
-			// destination shorter than half its input.
-			v := make([]byte, sha256.Size)
-			if _, err := hex.Decode(v, part[3:]); err == nil {
-				sig.sigs = append(sig.sigs, v)
-			}
-		}
-	}
-	if sig.ts < 0 || len(sig.sigs) == 0 {
-		return signature{}, errNoSignature
+// parseSignature is webhook.Parse with the API's coded 401.
+func parseSignature(h []byte) (webhook.Signature, error) {
+	sig, err := webhook.Parse(h)
+	if err != nil {
+		return sig, errNoSignature
 	}
 	return sig, nil
 }
 
-// valid checks HMAC-SHA256(secret, "<t>.<body>") against every v0 in
-// constant time.
-func (sig *signature) valid(secret, body []byte) bool {
-	m := hmac.New(sha256.New, secret)
-	m.Write(sig.t)
-	m.Write([]byte{'.'})
-	m.Write(body)
-	var buf [sha256.Size]byte
-	want := m.Sum(buf[:0])
-	ok := false
-	for _, v := range sig.sigs {
-		ok = hmac.Equal(want, v) || ok
-	}
-	return ok
-}
-
-// Sign returns the ElevenLabs-Signature header value for body at time t:
-// for tests, load generators and benchmarks.
-func Sign(secret, body []byte, t time.Time) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(ts))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return "t=" + ts + ",v0=" + hex.EncodeToString(m.Sum(nil))
-}
+// Sign returns the SignatureHeader value for body at time t: for tests.
+func Sign(secret, body []byte, t time.Time) string { return webhook.Sign(secret, body, t) }
 
 // webhookAgentID reads data.agent_id without decoding the whole body.
 func webhookAgentID(body []byte) (string, error) {

@@ -24,7 +24,7 @@ func FuzzWebhook(f *testing.F) {
 	f.Add([]byte(`{"type":"post_call_transcription","data":{"agent_id":"a","conversation_id":"c","transcript":["\u0000"],"metadata":{"call_duration_secs":1}}}`), []byte(""))
 	wa := usecase.WebhookAgent{OrgID: "00000000-0000-4000-8000-000000000001", AgentID: "00000000-0000-4000-8000-000000000002"}
 	f.Fuzz(func(t *testing.T, body, header []byte) {
-		if sig, err := parseSignature(header); err == nil && (sig.ts < 0 || len(sig.sigs) == 0) {
+		if sig, err := parseSignature(header); err == nil && (sig.Timestamp < 0 || sig.Len() == 0) {
 			t.Fatalf("parseSignature(%q) = %+v without error; want a timestamp and a v0", header, sig)
 		} else if err != nil {
 			wantInvalid(t, "parseSignature", err, server.EUNAUTHORIZED)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/redis/rueidis"
 
-	"github.com/echosenseix/echosenseix/integration/stack"
+	"github.com/echosenseix/echosenseix/internal/stack"
 	"github.com/echosenseix/echosenseix/server/redis"
 )
 

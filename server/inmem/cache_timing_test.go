@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/expirable"
+
 	"github.com/echosenseix/echosenseix/server/internal/readthrough"
 )
 
@@ -95,6 +97,53 @@ func BenchmarkCacheReadthroughHit(b *testing.B) {
 		for pb.Next() {
 			if _, err := g.Get(ctx, ks[i&1023], time.Hour, load); err != nil {
 				b.Fatal(err)
+			}
+			i++
+		}
+	})
+}
+
+// BenchmarkLRUGetHit pairs this cache's hit with the same hit on
+// github.com/hashicorp/golang-lru/v2's expirable LRU (the library it would
+// be: size-bounded LRU with a TTL), 1024 keys, one shard: the measurement
+// the hand-written LRU is kept for.
+func BenchmarkLRUGetHit(b *testing.B) {
+	ctx := context.Background()
+	ours, ks := benchCache(b, 1, 1024)
+	lib := expirable.NewLRU[string, []byte](2*len(ks), nil, time.Hour)
+	for _, k := range ks {
+		lib.Add(k, []byte("v"))
+	}
+	get := map[string]func(k string) bool{
+		"ours":    func(k string) bool { _, ok, _ := ours.Get(ctx, k); return ok },
+		"library": func(k string) bool { _, ok := lib.Get(k); return ok },
+	}
+	for _, mode := range []string{"serial", "parallel"} {
+		for _, impl := range []string{"ours", "library"} {
+			b.Run(mode+"/"+impl, func(b *testing.B) { runHits(b, mode == "parallel", ks, get[impl]) })
+		}
+	}
+}
+
+// runHits calls hit over ks, serially or from GOMAXPROCS goroutines.
+func runHits(b *testing.B, parallel bool, ks []string, hit func(string) bool) {
+	b.ReportAllocs()
+	if !parallel {
+		i := 0
+		for b.Loop() {
+			if !hit(ks[i&1023]) {
+				b.Fatal("miss")
+			}
+			i++
+		}
+		return
+	}
+	var g atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(g.Add(1) * 7919)
+		for pb.Next() {
+			if !hit(ks[i&1023]) {
+				b.Fatal("miss")
 			}
 			i++
 		}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/echosenseix/echosenseix/loadtests/wsclient"
+	"github.com/echosenseix/echosenseix/internal/wsclient"
 	"github.com/echosenseix/echosenseix/server"
 )
 

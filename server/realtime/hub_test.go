@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/echosenseix/echosenseix/loadtests/wsclient"
+	"github.com/echosenseix/echosenseix/internal/wsclient"
 	"github.com/echosenseix/echosenseix/server"
 	"github.com/gobwas/ws"
 	"github.com/prometheus/client_golang/prometheus/testutil"

@@ -8,7 +8,7 @@ import (
 
 	"github.com/gobwas/ws"
 
-	"github.com/echosenseix/echosenseix/loadtests/wsclient"
+	"github.com/echosenseix/echosenseix/internal/wsclient"
 	"github.com/echosenseix/echosenseix/server"
 )
 

@@ -1,22 +1,15 @@
 package redis_test
 
 import (
-	"context"
-	"os"
 	"testing"
-	"time"
 
 	"github.com/redis/rueidis"
 
-	"github.com/echosenseix/echosenseix/integration/stack"
+	"github.com/echosenseix/echosenseix/internal/stack"
 	"github.com/echosenseix/echosenseix/server/redis"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	stack.StopAll()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { stack.Main(m) }
 
 // testConfig is the Config of the shared Redis with tb's own prefix; its
 // keys are deleted when tb ends.
@@ -24,7 +17,6 @@ func testConfig(tb testing.TB) redis.Config {
 	tb.Helper()
 	r := stack.NewRedis(tb)
 	cfg := redis.Config{Addr: r.Addr, Password: r.Password, DB: r.DB, Prefix: r.Prefix}
-	tb.Cleanup(func() { deletePrefix(tb, cfg) })
 	return cfg
 }
 
@@ -37,30 +29,4 @@ func mustClient(tb testing.TB, cfg redis.Config) rueidis.Client {
 	}
 	tb.Cleanup(rc.Close)
 	return rc
-}
-
-func deletePrefix(tb testing.TB, cfg redis.Config) {
-	rc, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{cfg.Addr}, Password: cfg.Password,
-		SelectDB: cfg.DB, DisableCache: true, ForceSingleClient: true})
-	if err != nil {
-		tb.Logf("cannot clean prefix %s: %v", cfg.Prefix, err)
-		return
-	}
-	defer rc.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var cursor uint64
-	for {
-		e, err := rc.Do(ctx, rc.B().Scan().Cursor(cursor).Match(cfg.Prefix+"*").Count(1000).Build()).AsScanEntry()
-		if err != nil {
-			tb.Logf("cannot scan prefix %s: %v", cfg.Prefix, err)
-			return
-		}
-		if len(e.Elements) > 0 {
-			rc.Do(ctx, rc.B().Del().Key(e.Elements...).Build())
-		}
-		if cursor = e.Cursor; cursor == 0 {
-			return
-		}
-	}
 }

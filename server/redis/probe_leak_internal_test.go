@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/echosenseix/echosenseix/integration/stack"
+	"github.com/echosenseix/echosenseix/internal/stack"
 )
 
 // TestProbeLeakOnLocalHit: a Get answered from the client-side cache while

@@ -3,11 +3,11 @@ package proof
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/echosenseix/echosenseix/internal/testbin"
 	"github.com/echosenseix/echosenseix/loadtests/netns"
 	"github.com/echosenseix/echosenseix/loadtests/tunecli"
 )
@@ -24,8 +24,8 @@ func TestSmallBurst(t *testing.T) {
 		t.Skip(why)
 	}
 	self := filepath.Join(t.TempDir(), "tuning-proof")
-	if out, err := exec.Command("go", "build", "-o", self, "./cmd/tuning-proof").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	if err := testbin.BuildTo(self, "./cmd/tuning-proof"); err != nil {
+		t.Fatal(err)
 	}
 	cfg := BurstConfig{Self: self, Conns: 300, Procs: 2, Spread: 200 * time.Millisecond, Busy: 100 * time.Millisecond, DialTimeout: 3 * time.Second}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

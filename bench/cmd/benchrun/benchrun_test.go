@@ -35,8 +35,11 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Errorf("quick = %+v, %v", c, err)
 	}
 	for _, bad := range []map[string]string{{"BENCH_ROUNDS": "x"}, {"BENCH_DRIVER": "k6"}, {"BENCH_DURATION": "0s"}, {"BENCH_PKGS": "("}, {"BENCH_BUDGET": "soon"}} {
-		if _, err := configFromEnv(env(bad)); err == nil {
-			t.Errorf("configFromEnv(%v): got nil error; want one", bad)
+		_, err := configFromEnv(env(bad))
+		for name := range bad {
+			if err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("configFromEnv(%v): got %v; want an error naming %s", bad, err, name)
+			}
 		}
 	}
 }

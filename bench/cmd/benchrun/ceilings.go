@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/echosenseix/echosenseix/bench/internal/report"
-	"github.com/echosenseix/echosenseix/integration/stack"
+	"github.com/echosenseix/echosenseix/internal/stack"
 )
 
 // ceilings runs redis-benchmark and pgbench when installed and their

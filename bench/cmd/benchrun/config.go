@@ -1,13 +1,16 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/caarlos0/env/v11"
 )
 
 // config is one benchrun's settings (see the command doc for the variables).
@@ -38,71 +41,130 @@ type config struct {
 	BuildFlags []string
 }
 
-func configFromEnv(getenv func(string) string) (config, error) {
-	c := config{Quick: getenv("BENCH_QUICK") == "1" || getenv("BENCH_QUICK") == "true"}
-	// 6 samples: benchstat's least for a 95 % confidence interval.
-	c.Rounds, c.Duration, c.Warmup, c.Count, c.Benchtime = 6, 2*time.Second, 2*time.Second, 6, "80ms"
-	if c.Quick {
-		c.Rounds, c.Duration, c.Warmup, c.Count, c.Benchtime = 1, time.Second, 300*time.Millisecond, 1, "20ms"
+// benchEnv is the BENCH_* variables, parsed by caarlos0/env (as the server
+// parses its own). Defaults are set before parsing, by BENCH_QUICK (see
+// benchDefaults): a variable left unset keeps its default.
+type benchEnv struct {
+	Quick     bool          `env:"BENCH_QUICK"`
+	Rounds    int           `env:"BENCH_ROUNDS"`
+	Count     int           `env:"BENCH_COUNT"`
+	Conns     int           `env:"BENCH_CONNS"`
+	BigConns  int           `env:"BENCH_BIG_CONNS"`
+	Duration  time.Duration `env:"BENCH_DURATION"`
+	Warmup    time.Duration `env:"BENCH_WARMUP"`
+	Budget    time.Duration `env:"BENCH_BUDGET"`
+	MicroMax  time.Duration `env:"BENCH_MICRO_MAX"`
+	Benchtime string        `env:"BENCH_BENCHTIME"`
+	Skip      string        `env:"BENCH_SKIP"`
+	Rows      int           `env:"BENCH_ROWS"`
+	Threshold float64       `env:"BENCH_THRESHOLD"`
+	Pkgs      string        `env:"BENCH_PKGS"`
+	Match     string        `env:"BENCH_MATCH"`
+	Bin       string        `env:"BENCH_BIN"`
+	Driver    string        `env:"BENCH_DRIVER"`
+	Only      string        `env:"BENCH_ONLY"`
+	Servers   string        `env:"BENCH_SERVERS"`
+	Out       string        `env:"BENCH_OUT"`
+	Baseline  string        `env:"BENCH_BASELINE"`
+}
+
+// benchDefaults are the settings of a full run, or of a quick one.
+func benchDefaults(quick bool) benchEnv {
+	// 6 samples: benchstat's least for a 95 % confidence interval. 60,000
+	// call logs: the page benchmark walks 1,000 rows deep into one agent's
+	// (1/50 of the rows) logs.
+	e := benchEnv{Quick: quick, Rounds: 6, Duration: 2 * time.Second, Warmup: 2 * time.Second, Count: 6, Benchtime: "80ms",
+		Conns: 256, BigConns: 1000, Threshold: 0.10, Driver: "auto", Skip: "IdleConnectionMemory", Rows: 60000,
+		Budget: 9*time.Minute + 30*time.Second, MicroMax: 4 * time.Minute}
+	if quick {
+		e.Rounds, e.Duration, e.Warmup, e.Count, e.Benchtime = 1, time.Second, 300*time.Millisecond, 1, "20ms"
 	}
-	c.Conns, c.BigConns, c.Threshold, c.Driver = 256, 1000, 0.10, "auto"
-	// 60,000 call logs: the page benchmark walks 1,000 rows deep into one
-	// agent's (1/50 of the rows) logs.
-	c.Skip, c.Rows = "IdleConnectionMemory", 60000
-	c.Budget, c.MicroMax = 9*time.Minute+30*time.Second, 4*time.Minute
-	var err error
-	set := func(name string, f func(string) error) {
-		if v := getenv(name); v != "" && err == nil {
-			if e := f(v); e != nil {
-				err = fmt.Errorf("bad %s=%q: %w", name, v, e)
-			}
-		}
-	}
-	set("BENCH_ROUNDS", intTo(&c.Rounds))
-	set("BENCH_COUNT", intTo(&c.Count))
-	set("BENCH_CONNS", intTo(&c.Conns))
-	set("BENCH_BIG_CONNS", intTo(&c.BigConns))
-	set("BENCH_DURATION", durTo(&c.Duration))
-	set("BENCH_WARMUP", durTo(&c.Warmup))
-	set("BENCH_BUDGET", durTo(&c.Budget))
-	set("BENCH_MICRO_MAX", durTo(&c.MicroMax))
-	set("BENCH_BENCHTIME", func(v string) error { c.Benchtime = v; return nil })
-	set("BENCH_SKIP", func(v string) error { c.Skip = v; return nil })
-	set("BENCH_ROWS", intTo(&c.Rows))
-	set("BENCH_THRESHOLD", func(v string) (e error) { c.Threshold, e = strconv.ParseFloat(v, 64); return })
-	set("BENCH_PKGS", func(v string) (e error) { c.Pkgs, e = regexp.Compile(v); return })
-	set("BENCH_MATCH", func(v string) (e error) { c.Match, e = regexp.Compile(v); return })
-	set("BENCH_BIN", func(v string) (e error) { c.Bin, e = filepath.Abs(v); return })
-	set("BENCH_DRIVER", func(v string) error {
-		if v != "auto" && v != "wrk" && v != "loadgen" && v != "raw" {
-			return fmt.Errorf("want auto, wrk, loadgen or raw")
-		}
-		c.Driver = v
-		return nil
-	})
-	c.Stages = listSet(getenv("BENCH_ONLY"), "micro", "macro", "ceilings")
-	c.Servers = listSet(getenv("BENCH_SERVERS"), "ours", "peer", "nginx")
+	return e
+}
+
+// parseBenchEnv reads the BENCH_* variables through getenv.
+func parseBenchEnv(getenv func(string) string) (benchEnv, error) {
+	vars := map[string]string{}
+	params, err := env.GetFieldParams(&benchEnv{})
 	if err != nil {
+		return benchEnv{}, fmt.Errorf("cannot read settings: %w", err)
+	}
+	for _, p := range params {
+		if v := getenv(p.Key); v != "" {
+			vars[p.Key] = v
+		}
+	}
+	opts := env.Options{Environment: vars}
+	var first benchEnv
+	if err := env.ParseWithOptions(&first, opts); err != nil {
+		return benchEnv{}, benchEnvError(err, vars)
+	}
+	e := benchDefaults(first.Quick)
+	if err := env.ParseWithOptions(&e, opts); err != nil {
+		return benchEnv{}, benchEnvError(err, vars)
+	}
+	return e, nil
+}
+
+// benchEnvError names the variable of the first field env could not parse
+// (env's own errors name the Go field).
+func benchEnvError(err error, vars map[string]string) error {
+	var pe env.ParseError
+	if errors.As(err, &pe) {
+		if f, ok := reflect.TypeOf(benchEnv{}).FieldByName(pe.Name); ok {
+			k := f.Tag.Get("env")
+			return fmt.Errorf("bad %s=%q: %w", k, vars[k], pe.Err)
+		}
+	}
+	return fmt.Errorf("bad setting: %w", err)
+}
+
+func configFromEnv(getenv func(string) string) (config, error) {
+	e, err := parseBenchEnv(getenv)
+	if err != nil {
+		return config{}, err
+	}
+	c := config{Quick: e.Quick, Rounds: e.Rounds, Duration: e.Duration, Warmup: e.Warmup, Count: e.Count,
+		Benchtime: e.Benchtime, Skip: e.Skip, Rows: e.Rows, Budget: e.Budget, MicroMax: e.MicroMax,
+		Driver: e.Driver, Conns: e.Conns, BigConns: e.BigConns, Threshold: e.Threshold}
+	if c.Pkgs, err = optRegexp("BENCH_PKGS", e.Pkgs); err != nil {
 		return c, err
 	}
+	if c.Match, err = optRegexp("BENCH_MATCH", e.Match); err != nil {
+		return c, err
+	}
+	if e.Bin != "" {
+		if c.Bin, err = filepath.Abs(e.Bin); err != nil {
+			return c, fmt.Errorf("bad BENCH_BIN=%q: %w", e.Bin, err)
+		}
+	}
+	if d := e.Driver; d != "auto" && d != "wrk" && d != "loadgen" && d != "raw" {
+		return c, fmt.Errorf("bad BENCH_DRIVER=%q: want auto, wrk, loadgen or raw", d)
+	}
+	c.Stages = listSet(e.Only, "micro", "macro", "ceilings")
+	c.Servers = listSet(e.Servers, "ours", "peer", "nginx")
 	if c.Rounds < 1 || c.Count < 1 || c.Conns < 1 || c.Duration <= 0 {
 		return c, fmt.Errorf("BENCH_ROUNDS, BENCH_COUNT, BENCH_CONNS and BENCH_DURATION must be positive")
 	}
 	if c.Root, err = moduleRoot(); err != nil {
 		return c, err
 	}
-	c.OutRoot = orDefault(getenv("BENCH_OUT"), filepath.Join(c.Root, "bench", "results"))
-	c.Baseline = orDefault(getenv("BENCH_BASELINE"), filepath.Join(c.Root, "bench", "baseline"))
+	c.OutRoot = orDefault(e.Out, filepath.Join(c.Root, "bench", "results"))
+	c.Baseline = orDefault(e.Baseline, filepath.Join(c.Root, "bench", "baseline"))
 	c.Timestamp = time.Now().UTC().Format("20060102-150405")
 	return c, nil
 }
 
-func intTo(p *int) func(string) error {
-	return func(v string) (err error) { *p, err = strconv.Atoi(v); return }
-}
-
-func durTo(p *time.Duration) func(string) error {
-	return func(v string) (err error) { *p, err = time.ParseDuration(v); return }
+// optRegexp compiles v, the value of name; empty is nil (no filter).
+func optRegexp(name, v string) (*regexp.Regexp, error) {
+	if v == "" {
+		return nil, nil
+	}
+	re, err := regexp.Compile(v)
+	if err != nil {
+		return nil, fmt.Errorf("bad %s=%q: %w", name, v, err)
+	}
+	return re, nil
 }
 
 // listSet parses a comma list; empty means every one of all.

@@ -3,12 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
 	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/echosenseix/echosenseix/internal/proc"
 )
 
 // environment records where and with what the run happened.
@@ -20,19 +21,10 @@ func environment(ctx context.Context, root string) map[string]string {
 		"goos":   runtime.GOOS,
 		"goarch": runtime.GOARCH,
 	}
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		env["kernel"] = strings.TrimSpace(string(b))
-	}
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
-				env["cpu"] = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		env["memory"] = strings.Join(strings.Fields(strings.SplitN(string(b), "\n", 2)[0])[1:], " ")
+	m := proc.HostMachine()
+	env["kernel"], env["cpu"] = m.Kernel, m.CPUModel
+	if m.MemBytes > 0 {
+		env["memory"] = strconv.FormatUint(m.MemBytes/1024, 10) + " kB"
 	}
 	env["hertz"] = goModVersion(ctx, root, "github.com/cloudwego/hertz")
 	env["sonic"] = goModVersion(ctx, root, "github.com/bytedance/sonic")

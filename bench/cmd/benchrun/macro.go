@@ -11,10 +11,11 @@ import (
 	"time"
 
 	"github.com/echosenseix/echosenseix/bench/internal/load"
-	"github.com/echosenseix/echosenseix/bench/internal/proc"
 	"github.com/echosenseix/echosenseix/bench/internal/report"
 	"github.com/echosenseix/echosenseix/bench/peer"
-	"github.com/echosenseix/echosenseix/integration/stack"
+	"github.com/echosenseix/echosenseix/internal/proc"
+	"github.com/echosenseix/echosenseix/internal/stack"
+	"github.com/echosenseix/echosenseix/internal/webhook"
 	"github.com/echosenseix/echosenseix/loadtests/loadgen"
 )
 
@@ -318,21 +319,15 @@ func (m *macro) addWebhooks(on, off *process, sd loadgen.Seed) {
 // webhookTarget signs a post-call webhook per request, each with a new
 // conversation id, round robin over the seeded agents.
 func webhookTarget(sd loadgen.Seed, tag string) load.Target {
-	type agent struct{ secret, ext string }
-	var agents []agent
-	for _, o := range sd.Organizations {
-		for _, a := range o.Agents {
-			agents = append(agents, agent{o.WebhookSecret, a.ExternalAgentID})
-		}
-	}
+	agents := sd.Targets()
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	return load.Target{Paths: []string{"/api/webhooks/post-call"}, Method: "POST",
 		Body: func(conn int, seq uint64) ([]byte, []string) {
 			a := agents[(conn+int(seq))%len(agents)]
 			now := time.Now()
 			conv := "bench-" + tag + "-" + run + "-" + strconv.Itoa(conn) + "-" + strconv.FormatUint(seq, 10)
-			body := peer.DemoWebhookBody(a.ext, conv, now)
-			return body, []string{"Content-Type: application/json", loadgen.SignatureHeader + ": " + loadgen.Sign(a.secret, now.Unix(), body)}
+			body := peer.DemoWebhookBody(a.ExternalAgentID, conv, now)
+			return body, []string{"Content-Type: application/json", webhook.Header + ": " + webhook.Sign([]byte(a.Secret), body, now)}
 		}}
 }
 

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/echosenseix/echosenseix/bench/internal/report"
-	"github.com/echosenseix/echosenseix/integration/stack"
+	"github.com/echosenseix/echosenseix/internal/stack"
 )
 
 // run is the whole `make bench`; it answers the exit code.

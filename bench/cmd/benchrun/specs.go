@@ -128,6 +128,7 @@ var pairRules = []report.PairRule{
 	{Ours: "group-commit", Peer: "single", Label: "single inserts"},
 	{Ours: "batch", Peer: "single", Label: "single inserts"},
 	{Ours: "ours", Peer: "peer", Label: "peer"},
+	{Ours: "ours", Peer: "library", Label: "library"},
 }
 
 // goalRules: zero allocations on the memory provider's cache hit (Get, and

@@ -1,7 +1,6 @@
 package load
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net"
@@ -12,51 +11,6 @@ import (
 	"testing"
 	"time"
 )
-
-func TestHistQuantiles(t *testing.T) {
-	var h hist
-	for us := 1; us <= 1000; us++ {
-		h.record(time.Duration(us) * time.Microsecond)
-	}
-	for _, tt := range []struct {
-		q    float64
-		want time.Duration
-	}{{0.5, 500 * time.Microsecond}, {0.99, 990 * time.Microsecond}} {
-		got := h.quantile(tt.q)
-		if d := got - tt.want; d > tt.want/15 || -d > tt.want/15 {
-			t.Errorf("quantile(%v) = %v; want %v within 7%%", tt.q, got, tt.want)
-		}
-	}
-	for b := 0; b < 200; b++ {
-		if got := bucketOf(lowerBound(b)); got != b {
-			t.Fatalf("bucketOf(lowerBound(%d)) = %d; want %d", b, got, b)
-		}
-	}
-}
-
-func TestReadResponse(t *testing.T) {
-	tests := []struct {
-		in        string
-		status    int
-		closeConn bool
-		rest      string
-	}{
-		{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokNEXT", 200, false, "NEXT"},
-		{"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nConnection: close\r\n\r\nNEXT", 404, true, "NEXT"},
-		{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\nNEXT", 200, false, "NEXT"},
-	}
-	for _, tt := range tests {
-		br := bufio.NewReader(strings.NewReader(tt.in))
-		status, closeConn, err := readResponse(br)
-		rest, _ := br.ReadString(0)
-		if err != nil || status != tt.status || closeConn != tt.closeConn || rest != tt.rest {
-			t.Errorf("readResponse(%q) = %d, %v, %v, rest %q; want %d, %v, nil, rest %q", tt.in, status, closeConn, err, rest, tt.status, tt.closeConn, tt.rest)
-		}
-	}
-	if _, _, err := readResponse(bufio.NewReader(strings.NewReader("garbage\r\n"))); err == nil {
-		t.Error("readResponse(garbage): got nil error; want one")
-	}
-}
 
 func TestRawDriver(t *testing.T) {
 	var hits, posts atomic.Int64

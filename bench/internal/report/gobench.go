@@ -1,41 +1,33 @@
 package report
 
 import (
-	"bufio"
 	"io"
 	"regexp"
-	"strconv"
 	"strings"
+
+	"golang.org/x/perf/benchfmt"
 )
 
 var procsSuffix = regexp.MustCompile(`-\d+$`)
 
 // ParseGoBench reads `go test -bench` output into micro Measurements, one
-// per package and benchmark (GOMAXPROCS suffix dropped), a sample per line.
-// ns/op becomes sec/op (the primary unit) and MB/s becomes B/s; every other
-// unit goes to Extra.
+// per package and benchmark (GOMAXPROCS suffix dropped), a sample per line,
+// through golang.org/x/perf/benchfmt (the reader Compare uses): its tidied
+// units make ns/op sec/op (the primary unit) and MB/s B/s; every other unit
+// goes to Extra. Lines that are not results are skipped.
 func ParseGoBench(r io.Reader) []Measurement {
 	var (
 		out   []Measurement
 		index = map[string]int{}
-		pkg   string
 	)
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if p, ok := strings.CutPrefix(line, "pkg: "); ok {
-			pkg = strings.TrimSpace(p)
+	br := benchfmt.NewReader(r, "go test -bench")
+	for br.Scan() {
+		res, ok := br.Result().(*benchfmt.Result)
+		if !ok {
 			continue
 		}
-		f := strings.Fields(line)
-		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") || len(f)%2 != 0 {
-			continue
-		}
-		if _, err := strconv.ParseInt(f[1], 10, 64); err != nil {
-			continue
-		}
-		name := procsSuffix.ReplaceAllString(strings.TrimPrefix(f[0], "Benchmark"), "")
+		pkg := res.GetConfig("pkg")
+		name := procsSuffix.ReplaceAllString(string(res.Name.Full()), "")
 		key := pkg + " " + name
 		i, ok := index[key]
 		if !ok {
@@ -44,18 +36,11 @@ func ParseGoBench(r io.Reader) []Measurement {
 			out = append(out, Measurement{Name: name, Kind: "micro", Pkg: pkg, Unit: "sec/op", Extra: map[string][]float64{}})
 		}
 		m := &out[i]
-		for j := 2; j+1 < len(f); j += 2 {
-			v, err := strconv.ParseFloat(f[j], 64)
-			if err != nil {
-				continue
-			}
-			switch unit := f[j+1]; unit {
-			case "ns/op":
-				m.Samples = append(m.Samples, v*1e-9)
-			case "MB/s":
-				m.Extra["B/s"] = append(m.Extra["B/s"], v*1e6)
-			default:
-				m.Extra[unit] = append(m.Extra[unit], v)
+		for _, v := range res.Values {
+			if v.Unit == "sec/op" {
+				m.Samples = append(m.Samples, v.Value)
+			} else {
+				m.Extra[v.Unit] = append(m.Extra[v.Unit], v.Value)
 			}
 		}
 	}

@@ -81,7 +81,7 @@ func runTier(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return loadgen.ExitUsage
 		}
 	}
-	tier, err := loadTier(*tierName, *tiersFile)
+	tier, err := tiers.LoadFrom(*tierName, *tiersFile)
 	if err != nil {
 		fmt.Fprintln(stderr, "loadgen:", err)
 		return loadgen.ExitUsage
@@ -114,25 +114,6 @@ func runTier(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprint(stdout, loadgen.Summary(res))
 	fmt.Fprintf(stdout, "\nreport: %s\n", dir)
 	return loadgen.ExitCode(res)
-}
-
-func loadTier(name, file string) (tiers.Tier, error) {
-	if file == "" {
-		return tiers.Load(name)
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return tiers.Tier{}, fmt.Errorf("cannot read tiers: %w", err)
-	}
-	f, err := tiers.Parse(b)
-	if err != nil {
-		return tiers.Tier{}, err
-	}
-	t, ok := f.Tiers[name]
-	if !ok {
-		return tiers.Tier{}, fmt.Errorf("cannot load tier %q from %s", name, file)
-	}
-	return t, nil
 }
 
 type headerFlag http.Header

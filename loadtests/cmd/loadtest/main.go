@@ -27,7 +27,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/echosenseix/echosenseix/integration/stack"
+	"github.com/echosenseix/echosenseix/internal/stack"
 	"github.com/echosenseix/echosenseix/loadtests/loadgen"
 	"github.com/echosenseix/echosenseix/loadtests/tiers"
 	"github.com/echosenseix/echosenseix/loadtests/tunecli"
@@ -80,13 +80,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return loadgen.ExitUsage
 	}
 	if o.profile != "" && o.inNetns == "" {
-		if _, err := loadTier(o.tier, o.tiersFile); err != nil {
+		if _, err := tiers.LoadFrom(o.tier, o.tiersFile); err != nil {
 			fmt.Fprintln(stderr, "loadtest:", err)
 			return loadgen.ExitUsage
 		}
 		return runInNamespace(ctx, o, args, stdout, stderr)
 	}
-	tier, err := loadTier(o.tier, o.tiersFile)
+	tier, err := tiers.LoadFrom(o.tier, o.tiersFile)
 	if err != nil {
 		fmt.Fprintln(stderr, "loadtest:", err)
 		return loadgen.ExitUsage
@@ -96,25 +96,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "loadtest:", err)
 	}
 	return code
-}
-
-func loadTier(name, file string) (tiers.Tier, error) {
-	if file == "" {
-		return tiers.Load(name)
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return tiers.Tier{}, fmt.Errorf("cannot read tiers: %w", err)
-	}
-	f, err := tiers.Parse(b)
-	if err != nil {
-		return tiers.Tier{}, err
-	}
-	t, ok := f.Tiers[name]
-	if !ok {
-		return tiers.Tier{}, fmt.Errorf("cannot load tier %q from %s", name, file)
-	}
-	return t, nil
 }
 
 // cleanup runs registered functions in reverse order.

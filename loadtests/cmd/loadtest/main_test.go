@@ -11,16 +11,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/echosenseix/echosenseix/integration/stack"
+	"github.com/echosenseix/echosenseix/internal/stack"
+	"github.com/echosenseix/echosenseix/internal/testbin"
 	"github.com/echosenseix/echosenseix/loadtests/loadgen"
 	"github.com/echosenseix/echosenseix/loadtests/tiers"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	stack.StopAll()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { stack.Main(m) }
 
 func TestSeedArgsAndRedisURL(t *testing.T) {
 	tr, err := tiers.Load("1k")
@@ -47,9 +44,8 @@ func TestSeedArgsAndRedisURL(t *testing.T) {
 
 func goBuild(t *testing.T, out, pkg string) {
 	t.Helper()
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	if err := testbin.BuildTo(out, pkg); err != nil {
+		t.Fatal(err)
 	}
 }
 

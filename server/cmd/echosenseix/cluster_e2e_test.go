@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,10 +17,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/echosenseix/echosenseix/integration/stack"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/echosenseix/echosenseix/internal/stack"
+	"github.com/echosenseix/echosenseix/internal/testbin"
 )
 
 // binPath is the echosenseix binary built by TestMain for the end-to-end
@@ -29,21 +30,14 @@ import (
 var binPath string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "echosenseix-e2e-")
-	if err != nil {
+	var err error
+	if binPath, err = testbin.Server.Build(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binPath = filepath.Join(dir, "echosenseix")
-	out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "cannot build echosenseix: %v\n%s", err, out)
-		os.RemoveAll(dir)
 		os.Exit(1)
 	}
 	code := m.Run()
 	stack.StopAll()
-	os.RemoveAll(dir)
+	testbin.Server.Remove()
 	os.Exit(code)
 }
 

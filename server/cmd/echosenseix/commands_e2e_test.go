@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/echosenseix/echosenseix/integration/stack"
+	"github.com/echosenseix/echosenseix/internal/seed"
+	"github.com/echosenseix/echosenseix/internal/stack"
 )
 
 // runBin runs the binary with a clean environment plus env and answers its
@@ -89,19 +90,7 @@ func TestStartupFailures(t *testing.T) {
 	}
 }
 
-type seedJSON struct {
-	Organizations []struct {
-		ID            string `json:"id"`
-		WebhookSecret string `json:"webhookSecret"`
-		Users         []struct {
-			Email, Password string
-		} `json:"users"`
-		Agents []struct {
-			ID              string `json:"id"`
-			ExternalAgentID string `json:"externalAgentId"`
-		} `json:"agents"`
-	} `json:"organizations"`
-}
+type seedJSON = seed.File
 
 func TestMigrateAndSeedPostgres(t *testing.T) {
 	dsn := stack.Postgres(t)

@@ -16,7 +16,7 @@ import (
 
 	"github.com/gobwas/ws"
 
-	"github.com/echosenseix/echosenseix/loadtests/wsclient"
+	"github.com/echosenseix/echosenseix/internal/wsclient"
 )
 
 // realtimeToken logs the first seeded user in and answers a realtime token;

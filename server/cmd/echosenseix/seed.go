@@ -12,35 +12,16 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/echosenseix/echosenseix/internal/seed"
 	"github.com/echosenseix/echosenseix/server"
 	"github.com/echosenseix/echosenseix/server/internal/auth"
 )
 
 // seedPlan is the demo data, decided before it is stored so that every
 // cluster worker (in-memory mode) loads the same ids, and printed as JSON so
-// load tests can log in and sign webhooks.
+// load tests can log in and sign webhooks (the format is internal/seed).
 type seedPlan struct {
-	Organizations []seedOrg `json:"organizations"`
-}
-
-type seedOrg struct {
-	ID            string      `json:"id"`
-	Name          string      `json:"name"`
-	WebhookSecret string      `json:"webhookSecret"`
-	Users         []seedUser  `json:"users"`
-	Agents        []seedAgent `json:"agents"`
-}
-
-type seedUser struct {
-	ID       string `json:"id"`
-	Email    string `json:"email"`
-	Password string `json:"password"`
-}
-
-type seedAgent struct {
-	ID              string `json:"id"`
-	ExternalAgentID string `json:"externalAgentId"`
-	Name            string `json:"name"`
+	seed.File
 }
 
 // seedStores are the store interfaces seeding writes through.
@@ -59,15 +40,15 @@ func newSeedPlan(orgs, users, agents int, password string) (*seedPlan, error) {
 		password = randomToken(12)
 	}
 	run := randomHex(4)
-	p := &seedPlan{Organizations: make([]seedOrg, 0, orgs)}
+	p := &seedPlan{seed.File{Organizations: make([]seed.Org, 0, orgs)}}
 	for i := range orgs {
-		o := seedOrg{ID: uuid.NewString(), Name: fmt.Sprintf("Demo org %d", i+1), WebhookSecret: "whsec_" + randomToken(24)}
+		o := seed.Org{ID: uuid.NewString(), Name: fmt.Sprintf("Demo org %d", i+1), WebhookSecret: "whsec_" + randomToken(24)}
 		for j := range users {
-			o.Users = append(o.Users, seedUser{ID: uuid.NewString(),
+			o.Users = append(o.Users, seed.User{ID: uuid.NewString(),
 				Email: fmt.Sprintf("user%d@org%d-%s.example.com", j+1, i+1, run), Password: password})
 		}
 		for j := range agents {
-			o.Agents = append(o.Agents, seedAgent{ID: uuid.NewString(),
+			o.Agents = append(o.Agents, seed.Agent{ID: uuid.NewString(),
 				ExternalAgentID: fmt.Sprintf("agent_%s_%d_%d", run, i+1, j+1), Name: fmt.Sprintf("Demo agent %d", j+1)})
 		}
 		p.Organizations = append(p.Organizations, o)

@@ -38,3 +38,32 @@ func BenchmarkUnixNano(b *testing.B) {
 		_ = fasttime.UnixNano()
 	}
 }
+
+// BenchmarkClock pairs the coarse clock with time.Now, the call it replaces
+// on the cache hit path, serially and from every core.
+func BenchmarkClock(b *testing.B) {
+	fasttime.Start()
+	now := map[string]func() int64{
+		"ours":    fasttime.UnixNano,
+		"library": func() int64 { return time.Now().UnixNano() },
+	}
+	for _, mode := range []string{"serial", "parallel"} {
+		for _, impl := range []string{"ours", "library"} {
+			f := now[impl]
+			b.Run(mode+"/"+impl, func(b *testing.B) {
+				b.ReportAllocs()
+				if mode == "serial" {
+					for b.Loop() {
+						_ = f()
+					}
+					return
+				}
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						_ = f()
+					}
+				})
+			})
+		}
+	}
+}

@@ -4,24 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/echosenseix/echosenseix/integration/stack"
+	"github.com/echosenseix/echosenseix/internal/stack"
 	"github.com/echosenseix/echosenseix/server"
 	"github.com/echosenseix/echosenseix/server/internal/groupcommit"
 	"github.com/echosenseix/echosenseix/server/postgres"
 	"github.com/echosenseix/echosenseix/server/storetest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	stack.StopAll()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { stack.Main(m) }
 
 // countingInserter counts InsertCallLogs calls and can fail one call.
 type countingInserter struct {

@@ -3,6 +3,16 @@
 // result. It is a small generic counterpart of golang.org/x/sync/singleflight
 // (no DoChan, no per-waiter channel): one allocation per flight, none per
 // waiter.
+//
+// It is kept over the library for DoContext, the path the read-through cache
+// and the call-log cache take on every miss: BenchmarkFlight in
+// singleflight_timing_test.go runs both side by side (x/sync's equivalent is
+// DoChan plus a select on the caller's context), and on the machine this
+// project is measured on ours takes half the allocations (3 vs 6 per call,
+// 256 vs 320 B) in about the same time; Do alone is no faster than the
+// library. And a
+// panic in fn reaches DoContext's callers as a *PanicError, where x/sync's
+// DoChan re-panics on a fresh goroutine and ends the process.
 package singleflight
 
 import (

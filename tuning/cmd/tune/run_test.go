@@ -2,11 +2,10 @@ package main
 
 import (
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/echosenseix/echosenseix/internal/testbin"
 )
 
 type result struct {
@@ -22,39 +21,18 @@ func runTune(args []string, vars map[string]string) result {
 	return result{code, out.String(), errb.String()}
 }
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
+// tune is bin/tune, built once per test run.
+var tune = testbin.New(".", "")
 
 // tuneBinary builds bin/tune once per test run.
 func tuneBinary(tb testing.TB) string {
 	tb.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "tune-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "tune")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = err
-			binPath = string(out)
-		}
-	})
-	if buildErr != nil {
-		tb.Fatalf("cannot build tune: %v: %s", buildErr, binPath)
-	}
-	return binPath
+	return tune.Path(tb)
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binPath != "" && buildErr == nil {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
+	tune.Remove()
 	os.Exit(code)
 }
 

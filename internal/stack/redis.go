@@ -59,7 +59,8 @@ func RedisBase() (Redis, error) {
 	return redisBase, redisErr
 }
 
-// NewRedis returns the shared Redis with a fresh key prefix for tb.
+// NewRedis returns the shared Redis with a fresh key prefix for tb; the
+// prefix's keys are deleted when tb ends.
 func NewRedis(tb testing.TB) Redis {
 	tb.Helper()
 	r, err := RedisBase()
@@ -67,6 +68,11 @@ func NewRedis(tb testing.TB) Redis {
 		unavailable(tb, "redis", err.Error())
 	}
 	r.Prefix = "es_test_" + randomHex(4) + ":"
+	tb.Cleanup(func() {
+		if err := r.DeletePrefix(); err != nil {
+			tb.Log(err)
+		}
+	})
 	return r
 }
 

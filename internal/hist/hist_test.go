@@ -1,4 +1,4 @@
-package loadgen
+package hist
 
 import (
 	"encoding/json"
@@ -25,7 +25,7 @@ func TestHistogramAccuracy(t *testing.T) {
 		"bimodal 1ms/50s": func() int64 { return []int64{1000, 50_000_000}[rng.IntN(2)] + rng.Int64N(500) },
 	}
 	for name, gen := range dists {
-		h := NewHistogram()
+		h := New()
 		vals := make([]int64, 100_000)
 		for i := range vals {
 			vals[i] = gen()
@@ -45,7 +45,7 @@ func TestHistogramAccuracy(t *testing.T) {
 }
 
 func TestHistogramClampsAboveMax(t *testing.T) {
-	h := NewHistogram()
+	h := New()
 	h.RecordValue(MaxValue * 10)
 	if got := h.Quantile(1); got != MaxValue {
 		t.Errorf("got %v; want %v", got, MaxValue)
@@ -53,7 +53,7 @@ func TestHistogramClampsAboveMax(t *testing.T) {
 }
 
 func TestHistogramMergeEqualsUnion(t *testing.T) {
-	a, b, all := NewHistogram(), NewHistogram(), NewHistogram()
+	a, b, all := New(), New(), New()
 	for i := int64(1); i <= 50_000; i++ {
 		v := i * 37 % 900_001
 		if i%3 == 0 {
@@ -79,7 +79,7 @@ func TestHistogramMergeEqualsUnion(t *testing.T) {
 }
 
 func TestHistogramJSONRoundTrip(t *testing.T) {
-	h := NewHistogram()
+	h := New()
 	for i := int64(0); i < 10_000; i++ {
 		h.RecordValue(i * i % 5_000_000)
 	}
@@ -105,9 +105,42 @@ func TestHistogramJSONRoundTrip(t *testing.T) {
 }
 
 func BenchmarkHistogramRecord(b *testing.B) {
-	h := NewHistogram()
+	h := New()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		h.RecordValue(int64(i % 1_000_000))
+	}
+}
+
+func TestZeroValueAndSince(t *testing.T) {
+	var h Histogram
+	if got := h.Quantile(0.5); got != 0 {
+		t.Fatalf("empty Quantile = %v; want 0", got)
+	}
+	if b, err := json.Marshal(&h); err != nil || len(b) == 0 {
+		t.Fatalf("Marshal(zero) = %s, %v; want the empty form", b, err)
+	}
+	for us := int64(1); us <= 100; us++ {
+		h.RecordValue(us)
+	}
+	snap := h.Clone()
+	for range 10 {
+		h.RecordValue(5000)
+	}
+	d := h.Since(snap)
+	if d.Count() != 10 {
+		t.Fatalf("Since count = %d; want 10", d.Count())
+	}
+	if got := d.Quantile(0.5); math.Abs(got-5000) > 5000*0.004 {
+		t.Errorf("Since p50 = %v; want 5000 within 0.4%%", got)
+	}
+	if got := d.Mean(); got != 5000 {
+		t.Errorf("Since mean = %v; want 5000", got)
+	}
+	if all := h.Since(nil); all.Count() != 110 || all.Max() != 5000 {
+		t.Errorf("Since(nil) = count %d max %d; want 110, 5000", all.Count(), all.Max())
+	}
+	if got := d.QuantileDuration(1).Microseconds(); got != 5000 {
+		t.Errorf("QuantileDuration(1) = %dus; want 5000", got)
 	}
 }
