@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# measure-cluster-default.sh: decide CLUSTER_ENABLED's default (issue 5, item 6).
+# measure-cluster-default.sh: decide CLUSTER_ENABLED's default.
 #
 # One process with GOMAXPROCS=2 (CLUSTER_ENABLED=false) against CLUSTER_WORKERS=2
 # (CLUSTER_ENABLED=true, each worker GOMAXPROCS=1), interleaved in one sitting

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run-connections.sh: the connection proofs of issues 5 and 6, end to end.
+# run-connections.sh: the realtime and cluster connection proofs, end to end.
 #
 #   loadtests/run-connections.sh ws   [wsload flags...]   # 100,000 WebSockets, 5 min, 1 event/s to a 10,000-socket org
 #   loadtests/run-connections.sh http [wsload flags...]   # 60,000 keep-alive HTTP connections, a request every 10 s each

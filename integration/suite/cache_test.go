@@ -8,7 +8,7 @@ import (
 	"github.com/echosenseix/echosenseix/integration/harness"
 )
 
-// coherenceBound is issue 4's bound: a PATCH on A is seen by a GET on B
+// coherenceBound is the documented bound: a PATCH on A is seen by a GET on B
 // within it.
 const coherenceBound = 100 * time.Millisecond
 

@@ -12,7 +12,7 @@ import (
 // TestJobsAcrossInstances: with QUEUE_PROVIDER=redis on both instances,
 // documents submitted across A and B are each processed exactly once: the
 // document ends "processed" and its job "completed" after one attempt. The
-// 10,000-job run of issue 4 is server/redis/queue's; this one goes through
+// 10,000-job run is server/redis/queue's; this one goes through
 // the real binaries and HTTP.
 func TestJobsAcrossInstances(t *testing.T) {
 	const docs, submitters = 1000, 8

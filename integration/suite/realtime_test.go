@@ -64,7 +64,7 @@ func readWS(t *testing.T, c *wsclient.Conn, d time.Duration, want func(wsMessage
 	}
 }
 
-// TestRealtimeAcrossInstances (issue 6): a post-call webhook landing on A
+// TestRealtimeAcrossInstances: a post-call webhook landing on A
 // reaches the organization's clients on B (cookie and token auth) and on A;
 // a sync_request sent on B is broadcast to the organization's client on A;
 // another organization's client on B sees none of it; bad credentials are

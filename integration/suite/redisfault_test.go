@@ -10,7 +10,7 @@ import (
 	"github.com/echosenseix/echosenseix/integration/harness"
 )
 
-// Bounds of the Redis outage test (issue 4, degraded mode).
+// Bounds of the Redis outage test (degraded mode).
 const (
 	outage           = 2 * time.Second
 	queueFailBound   = time.Second     // POST /api/documents answers 503 within it while Redis is down

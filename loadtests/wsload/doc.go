@@ -1,5 +1,5 @@
 // Package wsload holds many long-lived connections to the server for the
-// connection proofs of issues 5 and 6, and reports whether they held:
+// realtime and cluster connection proofs, and reports whether they held:
 //
 //   - mode "ws": N WebSocket connections to /ws/realtime-sync (the
 //     dedicated REALTIME_PORT or the HTTP port), authenticated with realtime

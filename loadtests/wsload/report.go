@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// Goals of the proofs (issues 5 and 6).
+// Goals of the proofs.
 const (
 	GoalP99          = 250 * time.Millisecond // fan-out p99
 	GoalBytesPerConn = 16 << 10               // server memory per WebSocket

@@ -24,7 +24,7 @@ func (c *countingLookup) AgentByExternalID(ctx context.Context, id string) (*ser
 	return c.next.AgentByExternalID(ctx, id)
 }
 
-// TestWebhookUnknownAgentLooksLikeBadSignature (issue 14, defect 6): an
+// TestWebhookUnknownAgentLooksLikeBadSignature: an
 // unknown agent id gets exactly the status and body of a known agent with a
 // bad signature, whatever secret signed it.
 func TestWebhookUnknownAgentLooksLikeBadSignature(t *testing.T) {
@@ -57,7 +57,7 @@ func TestWebhookUnknownAgentLooksLikeBadSignature(t *testing.T) {
 	}
 }
 
-// TestWebhookUnknownAgentCached (issue 14, defect 6): a flood of one
+// TestWebhookUnknownAgentCached: a flood of one
 // unknown agent id is one store lookup per WebhookNegativeTTL; creating the
 // agent makes its next webhook land at once.
 func TestWebhookUnknownAgentCached(t *testing.T) {

@@ -28,7 +28,7 @@ func nulBody(ext string, i int) string {
 	}
 }
 
-// TestWebhookNULDoesNotFailOthers reproduces issue 14's first defect: 8
+// TestWebhookNULDoesNotFailOthers reproduces the NUL-byte defect: 8
 // webhooks with a NUL from one organization mixed with 120 good ones from
 // another, sent at once through the HTTP handler and group commit on real
 // Postgres. Every good one is stored (200), every NUL one answers 400

@@ -12,7 +12,7 @@ import (
 	"github.com/echosenseix/echosenseix/server/redis"
 )
 
-// TestWebhookSecretNotInRedis (issue 14, defect 7): with the Redis cache
+// TestWebhookSecretNotInRedis: with the Redis cache
 // (CACHE_PROVIDER=redis) a webhook is verified and stored, its agent
 // mapping is in Redis, and no key or value anywhere in the Redis database
 // contains the organization's signing secret.

@@ -44,7 +44,7 @@ func newFakeAgents() *fakeAgents {
 	return &fakeAgents{orgs: map[string][]string{"orgA": {agentA}, "org1": {agentA}, "orgB": {agentB}}}
 }
 
-// TestSyncRequestAgentChecked (issue 14): a sync_request whose agentId is
+// TestSyncRequestAgentChecked: a sync_request whose agentId is
 // malformed, unknown or another organization's gets an error frame and
 // nothing is broadcast, to its organization or any other; its own
 // organization's agent starts the sync.

@@ -49,7 +49,7 @@ func meas(name, unit string, samples ...float64) report.Measurement {
 }
 
 // TestMacroRowsGoals builds the table from made-up figures and checks every
-// goal of issue 8 is evaluated the right way round.
+// goal is evaluated the right way round.
 func TestMacroRowsGoals(t *testing.T) {
 	h := func(ep, srv string) string { return httpName(ep, 256, srv) }
 	big := meas(httpName("webhook", 1000, "batch-on"), "req/s", 30000, 31000, 29000)

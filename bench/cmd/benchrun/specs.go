@@ -25,7 +25,7 @@ func ratioGoal(min float64) report.Goal {
 
 func trimFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
-// macroRows are the HTTP rows and their goals (issue 8's goal list).
+// macroRows are the HTTP rows and their goals (the goal list).
 func macroRows(c, big int) []macroRow {
 	h := func(ep, srv string) string { return httpName(ep, c, srv) }
 	p99 := report.Goal{Metric: "p99", Op: "<=", Value: 0.050, Text: "p99 ≤ 50 ms"}

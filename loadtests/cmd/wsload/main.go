@@ -1,6 +1,6 @@
 // Command wsload holds many WebSocket (or keep-alive HTTP) connections to
 // the server and reports whether they held: the connection proofs of
-// issues 5 and 6. See package wsload and loadtests/run-connections.sh.
+// the realtime and cluster connection proofs. See package wsload and loadtests/run-connections.sh.
 //
 //	wsload --mode ws --conns 100000 --target 127.0.0.1:5001 \
 //	  --base-url http://127.0.0.1:5000 --seed seed.json --hold 5m \
