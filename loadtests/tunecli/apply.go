@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
+
+	"github.com/echosenseix/echosenseix/loadtests/netns"
 )
 
 // ApplyNetArgs are the arguments of `tune apply` that set a tier's app-host
@@ -95,4 +98,20 @@ func FallbackLine() string {
 		keys[i] = k + "=" + FallbackNet[k]
 	}
 	return "the fallback list (" + DefaultBin + " " + NotAvailable + "): " + strings.Join(keys, ", ")
+}
+
+// ApplyNetIn sets tier's net.* profile inside ns: `tune apply --only net`
+// with its files in a temp dir (never the host's /etc; `ip netns exec`
+// does not isolate the filesystem), or FallbackNet when the tool is absent.
+// It answers what it did, for the report's header.
+func (t Tool) ApplyNetIn(ctx context.Context, ns *netns.NS, tier string) (string, error) {
+	if !t.Available() {
+		return FallbackLine(), ns.SetSysctls(ctx, FallbackNet)
+	}
+	dest, err := os.MkdirTemp("", "es-tune-")
+	if err != nil {
+		return "", fmt.Errorf("cannot create tune dest: %w", err)
+	}
+	defer os.RemoveAll(dest)
+	return t.ApplyNet(ctx, ns.Command, tier, dest)
 }

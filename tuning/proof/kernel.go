@@ -53,24 +53,10 @@ func burstIn(ctx context.Context, cfg BurstConfig, profile string, tool tunecli.
 	defer ns.Close()
 	applied := "nothing (the kernel's defaults)"
 	if profile == Tuned {
-		if applied, err = applyNet(ctx, ns, tool, tier); err != nil {
+		if applied, err = tool.ApplyNetIn(ctx, ns, tier); err != nil {
 			return BurstResult{}, "", err
 		}
 	}
 	res, err := RunBurst(ctx, ns, profile, cfg)
 	return res, applied, err
-}
-
-// applyNet sets the tier's net.* profile inside ns: `tune apply --only
-// net` (files to a temp dir) when the tool exists, else the fallback list.
-func applyNet(ctx context.Context, ns *netns.NS, tool tunecli.Tool, tier string) (string, error) {
-	if !tool.Available() {
-		return tunecli.FallbackLine(), ns.SetSysctls(ctx, tunecli.FallbackNet)
-	}
-	dest, err := os.MkdirTemp("", "es-tune-")
-	if err != nil {
-		return "", fmt.Errorf("cannot create tune dest: %w", err)
-	}
-	defer os.RemoveAll(dest)
-	return tool.ApplyNet(ctx, ns.Command, tier, dest)
 }

@@ -73,7 +73,7 @@ func runInNamespace(ctx context.Context, o options, args []string, stdout, stder
 	}()
 	applied := "nothing (the kernel's defaults)"
 	if o.profile == profileTuned {
-		if applied, err = applyTuned(ctx, ns, tunecli.Find(o.tune), profileTier(o.tier)); err != nil {
+		if applied, err = tunecli.Find(o.tune).ApplyNetIn(ctx, ns, profileTier(o.tier)); err != nil {
 			fmt.Fprintln(stderr, "loadtest:", err)
 			return loadgen.ExitUsage
 		}
@@ -101,21 +101,6 @@ func runInNamespace(ctx context.Context, o options, args []string, stdout, stder
 	}
 	fmt.Fprintln(stderr, "loadtest: cannot run inside the namespace:", err)
 	return loadgen.ExitUsage
-}
-
-// applyTuned sets the tier's net.* sysctls inside ns with `tune apply
-// --only net` (its files written to a temp dir, never the host's /etc), or
-// the explicit fallback list without the tool; it answers what it did.
-func applyTuned(ctx context.Context, ns *netns.NS, tool tunecli.Tool, tier string) (string, error) {
-	if !tool.Available() {
-		return tunecli.FallbackLine(), ns.SetSysctls(ctx, tunecli.FallbackNet)
-	}
-	dest, err := os.MkdirTemp("", "es-tune-")
-	if err != nil {
-		return "", fmt.Errorf("cannot create tune dest: %w", err)
-	}
-	defer os.RemoveAll(dest)
-	return tool.ApplyNet(ctx, ns.Command, tier, dest)
 }
 
 // writeHostProfile states the run's profile: the namespace and what was

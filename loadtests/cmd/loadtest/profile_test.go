@@ -115,7 +115,7 @@ func readResult(t *testing.T, glob string) resultFile {
 	return r
 }
 
-// TestApplyTunedRunsToolInside runs a stand-in bin/tune through applyTuned:
+// TestApplyTunedRunsToolInside runs a stand-in bin/tune through Tool.ApplyNetIn:
 // it is called with `apply --tier T --role app --only net --dest DIR`
 // inside the namespace, so what it writes to /proc/sys lands there and the
 // host keeps its value.
@@ -139,7 +139,7 @@ func TestApplyTunedRunsToolInside(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ns.Close()
-	line, err := applyTuned(ctx, ns, tunecli.Find(bin), "10k")
+	line, err := tunecli.Find(bin).ApplyNetIn(ctx, ns, "10k")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -31,15 +29,5 @@ func startAdmin(cfg *Config, log *slog.Logger, worker *cluster.Worker, srv *http
 	mux := http.NewServeMux()
 	mux.Handle("/health", srv.HealthHandler())
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 10 * time.Second}
-	go func() {
-		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("admin listener stopped", "err", err)
-		}
-	}()
-	log.Info("serving /health on the admin listener", "addr", ln.Addr().String())
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = hs.Shutdown(ctx)
-	}, nil
+	return serveSide(hs, ln, log, "/health on the admin listener"), nil
 }

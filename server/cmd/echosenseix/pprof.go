@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -74,15 +72,5 @@ func startPprof(cfg *Config, log *slog.Logger, worker *cluster.Worker) (stop fun
 	}
 	// WriteTimeout stays off: /debug/pprof/profile?seconds=N writes after N s.
 	srv := &http.Server{Handler: pprofMux(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("pprof listener stopped", "err", err)
-		}
-	}()
-	log.Info("serving pprof", "addr", ln.Addr().String())
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}
+	return serveSide(srv, ln, log, "pprof")
 }
