@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/echosenseix/echosenseix/internal/stack"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -13,15 +15,7 @@ import (
 // is missing — except under CI=true, where a missing tool is a failure.
 func tool(t *testing.T, name, pkg string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s not found (install the Debian package %s): %v", name, pkg, err)
-	}
-	t.Skipf("%s not found (Debian package %s); CI=true makes this a failure", name, pkg)
-	return ""
+	return stack.Tool(t, name, pkg)
 }
 
 func run(t *testing.T, bin string, args ...string) {

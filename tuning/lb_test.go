@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/echosenseix/echosenseix/internal/stack"
 	"github.com/echosenseix/echosenseix/tuning/internal/throwaway"
 )
 
@@ -17,7 +18,7 @@ func lookTool(tb testing.TB, name string) string {
 		if p2 := "/usr/sbin/" + name; fileExists(p2) {
 			return p2
 		}
-		throwaway.Unavailable(tb, name, err)
+		stack.Unavailable(tb, name, err.Error())
 	}
 	return p
 }

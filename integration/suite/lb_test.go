@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/echosenseix/echosenseix/integration/harness"
+	"github.com/echosenseix/echosenseix/internal/stack"
 )
 
 // A load balancer in front of the instances, run from the project's own
@@ -118,13 +119,7 @@ func haproxyConfig(t *testing.T, dir string, lb int, ports []int) string {
 // startBalancer runs lb in front of ports and answers its base URL.
 func startBalancer(t *testing.T, lb balancer, ports []int) string {
 	t.Helper()
-	bin, err := exec.LookPath(lb.binary)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not installed under CI=true: %v", lb.binary, err)
-		}
-		t.Skipf("%s not installed; skipping", lb.binary)
-	}
+	bin := stack.Tool(t, lb.binary, lb.binary)
 	dir := t.TempDir()
 	port := harness.FreePort(t)
 	cfg := filepath.Join(dir, lb.name+".conf")

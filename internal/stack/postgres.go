@@ -47,11 +47,11 @@ func Postgres(tb testing.TB) string {
 	tb.Helper()
 	admin, err := PostgresAdminURL()
 	if err != nil {
-		unavailable(tb, "postgres", err.Error())
+		Unavailable(tb, "postgres", err.Error())
 	}
 	dsn, drop, err := CreateDatabase(context.Background(), admin)
 	if err != nil {
-		unavailable(tb, "postgres", err.Error())
+		Unavailable(tb, "postgres", err.Error())
 	}
 	tb.Cleanup(drop)
 	return dsn

@@ -65,7 +65,7 @@ func NewRedis(tb testing.TB) Redis {
 	tb.Helper()
 	r, err := RedisBase()
 	if err != nil {
-		unavailable(tb, "redis", err.Error())
+		Unavailable(tb, "redis", err.Error())
 	}
 	r.Prefix = "es_test_" + randomHex(4) + ":"
 	tb.Cleanup(func() {
@@ -132,7 +132,7 @@ func NewRedisServer(tb testing.TB) *RedisServer {
 	tb.Helper()
 	s, err := startRedisServer()
 	if err != nil {
-		unavailable(tb, "redis-server", err.Error())
+		Unavailable(tb, "redis-server", err.Error())
 	}
 	tb.Cleanup(s.Stop)
 	return s

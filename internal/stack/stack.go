@@ -12,14 +12,28 @@ package stack
 
 import (
 	"os"
+	"os/exec"
 	"testing"
 )
 
-// unavailable skips tb with reason, or fails it under CI=true.
-func unavailable(tb testing.TB, what, reason string) {
+// Unavailable skips tb with reason, or fails it under CI=true, where a
+// missing service, tool or privilege is a failure, never a skip. Every
+// suite that needs something from the machine says so through here.
+func Unavailable(tb testing.TB, what, reason string) {
 	tb.Helper()
 	if os.Getenv("CI") == "true" {
-		tb.Fatalf("stack: %s unavailable under CI=true: %s", what, reason)
+		tb.Fatalf("%s unavailable under CI=true: %s", what, reason)
 	}
-	tb.Skipf("stack: %s unavailable (%s); skipping", what, reason)
+	tb.Skipf("%s unavailable (%s); skipping", what, reason)
+}
+
+// Tool returns the path of the command name, or is Unavailable naming the
+// Debian package pkg that provides it (.ci/run installs it).
+func Tool(tb testing.TB, name, pkg string) string {
+	tb.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		Unavailable(tb, name, "install the Debian package "+pkg+": "+err.Error())
+	}
+	return p
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/echosenseix/echosenseix/internal/stack"
 	"github.com/echosenseix/echosenseix/loadtests/loadgen"
 )
 
@@ -92,12 +93,7 @@ func TestGuideAbLine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs ab")
 	}
-	if _, err := exec.LookPath("ab"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("ab (apache2-utils) not installed under CI=true: .ci/run installs it")
-		}
-		t.Skip("ab (apache2-utils) not installed")
-	}
+	stack.Tool(t, "ab", "apache2-utils")
 	base := server(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

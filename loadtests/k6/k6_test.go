@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/echosenseix/echosenseix/internal/stack"
 	"github.com/echosenseix/echosenseix/loadtests/tiers"
 )
 
@@ -97,12 +98,7 @@ func TestTypeCheck(t *testing.T) {
 		t.Skip("runs tsc")
 	}
 	for _, tool := range []string{"node", "npm", "npx"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s not found under CI=true: the k6 scripts must be type-checked", tool)
-			}
-			t.Skipf("%s not found; skipping the k6 type check", tool)
-		}
+		stack.Tool(t, tool, "nodejs npm")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()

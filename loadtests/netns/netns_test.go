@@ -5,15 +5,14 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/echosenseix/echosenseix/internal/stack"
 )
 
 func need(t *testing.T) {
 	t.Helper()
 	if why := Available(); why != "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(why)
-		}
-		t.Skip(why)
+		stack.Unavailable(t, "network namespaces", why)
 	}
 }
 

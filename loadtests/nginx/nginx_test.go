@@ -2,12 +2,11 @@ package nginx_test
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/echosenseix/echosenseix/internal/stack"
 	"github.com/echosenseix/echosenseix/loadtests/loadgen"
 	"github.com/echosenseix/echosenseix/loadtests/nginx"
 )
@@ -31,12 +30,7 @@ func TestRender(t *testing.T) {
 // must get answers without errors (a smoke check of the ceiling setup, not
 // a measurement).
 func TestGeneratorAgainstNginx(t *testing.T) {
-	if _, err := exec.LookPath("nginx"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("nginx not installed under CI=true: .ci/run installs it")
-		}
-		t.Skip("nginx not installed")
-	}
+	stack.Tool(t, "nginx", "nginx-light")
 	s, err := nginx.Start()
 	if err != nil {
 		t.Fatal(err)

@@ -2,11 +2,11 @@ package proof
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/echosenseix/echosenseix/internal/stack"
 	"github.com/echosenseix/echosenseix/internal/testbin"
 	"github.com/echosenseix/echosenseix/loadtests/netns"
 	"github.com/echosenseix/echosenseix/loadtests/tunecli"
@@ -18,10 +18,7 @@ import (
 // namespaces are gone afterwards.
 func TestSmallBurst(t *testing.T) {
 	if why := netns.Available(); why != "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(why)
-		}
-		t.Skip(why)
+		stack.Unavailable(t, "network namespaces", why)
 	}
 	self := filepath.Join(t.TempDir(), "tuning-proof")
 	if err := testbin.BuildTo(self, "./cmd/tuning-proof"); err != nil {

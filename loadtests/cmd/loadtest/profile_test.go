@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/echosenseix/echosenseix/internal/stack"
 	"github.com/echosenseix/echosenseix/loadtests/loadgen"
 	"github.com/echosenseix/echosenseix/loadtests/netns"
 	"github.com/echosenseix/echosenseix/loadtests/tunecli"
@@ -47,10 +48,7 @@ func TestProfilesInNamespace(t *testing.T) {
 		t.Skip("builds binaries")
 	}
 	if why := netns.Available(); why != "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(why)
-		}
-		t.Skip(why)
+		stack.Unavailable(t, "network namespaces", why)
 	}
 	dir := t.TempDir()
 	server, lg, self := filepath.Join(dir, "echosenseix"), filepath.Join(dir, "loadgen"), filepath.Join(dir, "loadtest")
@@ -121,10 +119,7 @@ func readResult(t *testing.T, glob string) resultFile {
 // host keeps its value.
 func TestApplyTunedRunsToolInside(t *testing.T) {
 	if why := netns.Available(); why != "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(why)
-		}
-		t.Skip(why)
+		stack.Unavailable(t, "network namespaces", why)
 	}
 	dir := t.TempDir()
 	argsFile, bin := filepath.Join(dir, "args"), filepath.Join(dir, "tune")

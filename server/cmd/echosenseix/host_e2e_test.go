@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/echosenseix/echosenseix/internal/stack"
 	"github.com/echosenseix/echosenseix/server/internal/hostcheck"
 )
 
@@ -71,12 +72,7 @@ func TestTuningTierSetting(t *testing.T) {
 // with a "host" check naming RLIMIT_NOFILE while /health/ready stays 200;
 // with a limit above it the host check passes.
 func TestHostDegradedUnderLowNofile(t *testing.T) {
-	if _, err := exec.LookPath("prlimit"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("prlimit (util-linux) not installed")
-		}
-		t.Skip("prlimit not installed")
-	}
+	stack.Tool(t, "prlimit", "util-linux")
 	tests := []struct {
 		nofile     int
 		wantStatus string

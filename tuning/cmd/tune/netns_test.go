@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/echosenseix/echosenseix/internal/stack"
 	"github.com/echosenseix/echosenseix/tuning"
 )
 
@@ -18,10 +19,7 @@ func needRoot(tb testing.TB, what string) {
 	if os.Geteuid() == 0 {
 		return
 	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("%s needs root under CI=true", what)
-	}
-	tb.Skipf("%s needs root; skipping", what)
+	stack.Unavailable(tb, what, "needs root")
 }
 
 // netns creates a uniquely named network namespace, deleted when tb ends.
@@ -30,10 +28,7 @@ func netns(tb testing.TB) string {
 	needRoot(tb, "ip netns")
 	name := fmt.Sprintf("tune-test-%d-%d", os.Getpid(), time.Now().UnixNano()%1_000_000)
 	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("cannot create network namespace under CI=true: %v: %s", err, out)
-		}
-		tb.Skipf("cannot create network namespace (%v: %s); skipping", err, out)
+		stack.Unavailable(tb, "network namespace", fmt.Sprintf("ip netns add: %v: %s", err, out))
 	}
 	tb.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
 	return name

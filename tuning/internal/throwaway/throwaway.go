@@ -16,16 +16,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// Unavailable skips tb, or fails it under CI=true.
-func Unavailable(tb testing.TB, what string, err error) {
-	tb.Helper()
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("%s unavailable under CI=true: %v", what, err)
-	}
-	tb.Skipf("%s unavailable (%v); skipping", what, err)
-}
+	"github.com/echosenseix/echosenseix/internal/stack"
+)
 
 // FreePort returns a loopback port nothing listens on.
 func FreePort(tb testing.TB) int {
@@ -67,7 +60,7 @@ func NewPostgres(tb testing.TB) *Postgres {
 	tb.Helper()
 	initdb, err := pgBinary("initdb")
 	if err != nil {
-		Unavailable(tb, "postgres", err)
+		stack.Unavailable(tb, "postgres", err.Error())
 	}
 	dir, err := os.MkdirTemp("", "tune-pg-")
 	if err != nil {
@@ -137,7 +130,7 @@ func lastLines(s string, n int) string {
 func StartRedis(tb testing.TB, confPath string) (string, error) {
 	tb.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
-		Unavailable(tb, "redis-server", err)
+		stack.Unavailable(tb, "redis-server", err.Error())
 	}
 	port := FreePort(tb)
 	dir := tb.TempDir()
