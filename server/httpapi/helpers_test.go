@@ -20,6 +20,7 @@ import (
 
 	"github.com/echosenseix/echosenseix/internal/stack"
 	"github.com/echosenseix/echosenseix/server"
+	usecase "github.com/echosenseix/echosenseix/server/app"
 	"github.com/echosenseix/echosenseix/server/httpapi"
 	"github.com/echosenseix/echosenseix/server/inmem"
 	"github.com/echosenseix/echosenseix/server/internal/auth"
@@ -260,7 +261,7 @@ type env struct {
 	a, b     tenant
 }
 
-type envOption func(*httpapi.Config, *httpapi.Deps)
+type envOption func(*httpapiConfig, *httpapiDeps)
 
 func newEnv(tb testing.TB, be backend, opts ...envOption) *env {
 	tb.Helper()
@@ -274,14 +275,26 @@ func newEnv(tb testing.TB, be backend, opts ...envOption) *env {
 		_ = q.Close(ctx)
 	})
 	e.queue = &failingQueue{Queue: q}
-	cfg := httpapi.Config{Version: "test", SessionCacheTTL: -1, RealtimeTokenSecret: []byte("test-secret")}
-	d := httpapi.Deps{Orgs: e.st, Users: e.st, Agents: e.st, Lookup: e.st, CallLogs: e.st, Documents: e.st,
-		Sessions: e.sessions, Cache: e.cache, Queue: e.queue, Bus: e.bus, Ingester: e.batcher(tb),
-		DB: e.db, Registry: e.reg, Logger: slog.New(slog.NewTextHandler(syncWriter{w: e.logs}, nil))}
+	logger := slog.New(slog.NewTextHandler(syncWriter{w: e.logs}, nil))
+	cfg := httpapiConfig{Config: httpapi.Config{Version: "test"},
+		appConfig: appConfig{SessionCacheTTL: -1, RealtimeTokenSecret: []byte("test-secret")}}
+	d := httpapiDeps{
+		Deps: httpapi.Deps{Cache: e.cache, Queue: e.queue, DB: e.db, Registry: e.reg, Logger: logger},
+		appDeps: appDeps{Orgs: e.st, Users: e.st, Agents: e.st, Lookup: e.st, CallLogs: e.st, Documents: e.st,
+			Sessions: e.sessions, Cache: e.cache, Queue: e.queue, Bus: e.bus, Ingester: e.batcher(tb), Logger: logger},
+	}
 	for _, o := range opts {
 		o(&cfg, &d)
 	}
-	srv, err := httpapi.New(cfg, d)
+	if sc, ok := d.Realtime.(usecase.SocketCloser); ok {
+		d.Sockets = sc
+	}
+	svc, err := usecase.New(cfg.appConfig, d.appDeps)
+	if err != nil {
+		tb.Fatalf("app.New: %v", err)
+	}
+	d.App = svc
+	srv, err := httpapi.New(cfg.Config, d.Deps)
 	if err != nil {
 		tb.Fatalf("New: %v", err)
 	}
@@ -429,9 +442,20 @@ func eventually(tb testing.TB, what string, cond func() bool) {
 	}
 }
 
+// What newEnv builds a server from: the HTTP layer's own settings and
+// dependencies beside the use cases' (package app), so an option can set
+// either; newEnv builds the app.Service and hands it to httpapi.New.
 type (
-	httpapiConfig = httpapi.Config
-	httpapiDeps   = httpapi.Deps
+	appConfig     = usecase.Config
+	appDeps       = usecase.Deps
+	httpapiConfig struct {
+		httpapi.Config
+		appConfig
+	}
+	httpapiDeps struct {
+		httpapi.Deps
+		appDeps
+	}
 )
 
 type app_RequestContext = app.RequestContext

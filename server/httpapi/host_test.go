@@ -28,7 +28,7 @@ func (f *fakeHost) HostSettings() []httpapi.HostSetting {
 
 func TestHostCheck(t *testing.T) {
 	host := &fakeHost{}
-	e := newEnv(t, backends[0], func(_ *httpapi.Config, d *httpapi.Deps) { d.Host = host })
+	e := newEnv(t, backends[0], func(_ *httpapiConfig, d *httpapiDeps) { d.Host = host })
 	type health struct {
 		Status string
 		Checks map[string]struct{ Status, Message string }

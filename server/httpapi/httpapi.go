@@ -36,22 +36,11 @@ const (
 	DefaultShutdownTimeout  = 30 * time.Second
 	DefaultWebhookTolerance = 5 * time.Minute
 	DefaultMaxJSONDepth     = 32
-
-	// The use cases' defaults, stated once in package app.
-	DefaultSessionCacheTTL    = usecase.DefaultSessionCacheTTL
-	DefaultCacheTTL           = usecase.DefaultCacheTTL
-	DefaultAnalyticsTTL       = usecase.DefaultAnalyticsTTL
-	DefaultStoreTimeout       = usecase.DefaultStoreTimeout
-	DefaultRealtimeTokenTTL   = usecase.DefaultRealtimeTokenTTL
-	DefaultCallLogsTTL        = usecase.DefaultCallLogsTTL
-	DefaultWebhookNegativeTTL = usecase.DefaultWebhookNegativeTTL
 )
 
 // Config configures the HTTP server. Zero fields take the Default* values.
-// StoreTimeout, SessionCacheTTL, CacheTTL, AnalyticsTTL,
-// CallLogsTTL, RealtimeToken*, WebhookNegativeTTL and LoginThrottle belong
-// to the use cases: they are read only when Deps.App is nil, and package app
-// states their defaults.
+// What the operations mean (cache lifetimes, sessions, tokens, the login
+// throttle) is configured in package app, whose Service Deps.App carries.
 type Config struct {
 	Addr     string       // listen address; default ":5000"; ignored when Listener is set
 	Listener net.Listener // optional: serve on this listener (cluster workers pass an SO_REUSEPORT one)
@@ -64,22 +53,11 @@ type Config struct {
 	WriteTimeout    time.Duration // default 30 s
 	IdleTimeout     time.Duration // keep-alive idle; default 120 s
 	ShutdownTimeout time.Duration // grace for in-flight requests in Shutdown; default 30 s
-	StoreTimeout    time.Duration // bound on each store/queue call of a request; default 5 s
 
-	SessionCacheTTL time.Duration // per-instance memo of sid -> identity; default 1 s; negative disables
-	CookieSecure    bool          // always set Secure on the cookie (also set behind TLS or X-Forwarded-Proto: https)
+	CookieSecure bool // always set Secure on the cookie (also set behind TLS or X-Forwarded-Proto: https)
 
-	CacheTTL     time.Duration // agent, user and webhook lookups (CACHE_TTL); default 5 min
-	AnalyticsTTL time.Duration // analytics reads; default 5 s
-	CallLogsTTL  time.Duration // first page of GET /api/call-logs kept in process memory; default 1 s; negative disables
-
-	RealtimeTokenSecret []byte        // HMAC key of realtime tokens; random per process when empty (single instance only)
-	RealtimeTokenTTL    time.Duration // default 60 s
-	AllowedOrigins      []string      // browser Origins allowed for writes and WebSocket upgrades besides the request's own host ("*" any); a browser Origin not listed answers 403
-	WebhookTolerance    time.Duration // signature timestamp skew allowed; default 5 min
-	WebhookNegativeTTL  time.Duration // unknown external agent ids cached this long; default 5 s; negative disables
-
-	LoginThrottle server.LoginThrottle // attempts per account and per client address; default in memory with server.LoginLimits' defaults
+	AllowedOrigins   []string      // browser Origins allowed for writes and WebSocket upgrades besides the request's own host ("*" any); a browser Origin not listed answers 403
+	WebhookTolerance time.Duration // signature timestamp skew allowed; default 5 min
 
 	TrustedProxies []string // CIDRs whose X-Forwarded-For/X-Real-IP are believed (login throttle per address); nil: loopback only; empty: none
 
@@ -91,9 +69,6 @@ type Config struct {
 	HealthCacheTTL time.Duration // GET /health reuses its pings and memory read this long; default 1 s; negative: every call
 	HealthOnAdmin  bool          // GET /health is not mounted on the public port (HealthHandler serves it on the admin listener)
 }
-
-// Ingester stores one call log durably (group commit) before answering.
-type Ingester = usecase.Ingester
 
 // Realtime serves an authenticated WebSocket request: it checks the
 // handshake (origin included), answers 101 and hijacks the connection.
@@ -107,29 +82,17 @@ type Realtime interface {
 // Deps are the adapters the API runs on. Realtime and DB may be nil;
 // Registry nil means no /metrics; Logger nil means slog.Default().
 //
-// App runs every operation. When it is nil, New builds it from the stores
-// below and the use-case fields of Config (SessionCacheTTL,
-// CacheTTL, AnalyticsTTL, CallLogsTTL, RealtimeToken*, WebhookNegativeTTL,
-// LoginThrottle, StoreTimeout); when it is set, those fields and the stores
-// other than Cache, Queue and DB are not read.
+// App runs every operation (required); the rest is what the HTTP layer
+// itself reads: health pings, queue stats, the realtime entry, metrics.
 type Deps struct {
-	App       *usecase.Service
-	Orgs      server.OrganizationStore
-	Users     server.UserStore
-	Agents    server.AgentStore
-	Lookup    server.AgentLookup
-	CallLogs  server.CallLogStore
-	Documents server.DocumentStore
-	Sessions  server.SessionStore
-	Cache     server.Cache
-	Queue     server.Queue
-	Bus       server.Bus
-	Ingester  Ingester
-	Realtime  Realtime      // nil: /ws/realtime-sync answers 503
-	DB        server.Pinger // nil when in-memory: the database check passes
-	Registry  *prometheus.Registry
-	Logger    *slog.Logger
-	Host      HostChecker // nil: no "host" check in /health, no host_setting_ok
+	App      *usecase.Service
+	Cache    server.Cache
+	Queue    server.Queue
+	Realtime Realtime      // nil: /ws/realtime-sync answers 503
+	DB       server.Pinger // nil when in-memory: the database check passes
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
+	Host     HostChecker // nil: no "host" check in /health, no host_setting_ok
 }
 
 // Server is the HTTP API.
@@ -155,20 +118,12 @@ type Server struct {
 }
 
 // New validates d and builds the server with every route registered. It
-// registers the API's collectors on d.Registry (and, when it builds d.App,
-// the "process-document" job handler on d.Queue).
+// registers the API's collectors on d.Registry.
 func New(cfg Config, d Deps) (*Server, error) {
 	if err := d.validate(); err != nil {
 		return nil, err
 	}
 	cfg.setDefaults()
-	if d.App == nil {
-		svc, err := usecase.New(cfg.useCases(), d.useCases())
-		if err != nil {
-			return nil, fmt.Errorf("cannot create http api: %w", err)
-		}
-		d.App = svc
-	}
 	origins, err := origin.New(cfg.AllowedOrigins)
 	if err != nil {
 		return nil, fmt.Errorf("cannot create http api: %w", err)
@@ -225,11 +180,13 @@ func clientIPFunc(cidrs []string) (app.ClientIP, error) {
 	}), nil
 }
 
-// validate checks what the API itself runs on; the stores are checked by
-// usecase.New when New builds d.App.
+// validate checks what the API runs on; the stores are checked by
+// usecase.New.
 func (d *Deps) validate() error {
 	missing := ""
 	switch {
+	case d.App == nil:
+		missing = "App"
 	case d.Cache == nil:
 		missing = "Cache"
 	case d.Queue == nil:
@@ -241,27 +198,7 @@ func (d *Deps) validate() error {
 	return nil
 }
 
-// useCases is the use-case part of d, for New to build d.App.
-func (d *Deps) useCases() usecase.Deps {
-	var sockets usecase.SocketCloser
-	if sc, ok := d.Realtime.(usecase.SocketCloser); ok {
-		sockets = sc
-	}
-	return usecase.Deps{Orgs: d.Orgs, Users: d.Users, Agents: d.Agents, Lookup: d.Lookup, CallLogs: d.CallLogs,
-		Documents: d.Documents, Sessions: d.Sessions, Cache: d.Cache, Queue: d.Queue, Bus: d.Bus,
-		Ingester: d.Ingester, Sockets: sockets, Logger: d.Logger}
-}
-
-// useCases is the use-case part of c; package app defaults its zero fields.
-func (c *Config) useCases() usecase.Config {
-	return usecase.Config{StoreTimeout: c.StoreTimeout, CacheTTL: c.CacheTTL, AnalyticsTTL: c.AnalyticsTTL,
-		CallLogsTTL: c.CallLogsTTL, SessionCacheTTL: c.SessionCacheTTL,
-		RealtimeTokenSecret: c.RealtimeTokenSecret, RealtimeTokenTTL: c.RealtimeTokenTTL,
-		WebhookNegativeTTL: c.WebhookNegativeTTL, LoginThrottle: c.LoginThrottle}
-}
-
-// App answers the use cases the server runs on (Deps.App, or the one New
-// built).
+// App answers the use cases the server runs on (Deps.App).
 func (s *Server) App() *usecase.Service { return s.app }
 
 func (c *Config) setDefaults() {

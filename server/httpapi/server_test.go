@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/echosenseix/echosenseix/server"
-	"github.com/echosenseix/echosenseix/server/httpapi"
 )
 
 func TestUnmatchedAndLimits(t *testing.T) {
@@ -290,7 +289,7 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 }
 
 func TestHealthDisabled(t *testing.T) {
-	e := newEnv(t, backends[0], func(c *httpapi.Config, _ *httpapi.Deps) { c.DisableHealth = true })
+	e := newEnv(t, backends[0], func(c *httpapiConfig, _ *httpapiDeps) { c.DisableHealth = true })
 	for _, p := range []string{"/health/live", "/health/ready", "/health"} {
 		if w := e.do("GET", p, ""); w.Code != 404 {
 			t.Errorf("GET %s with DisableHealth = %d; want 404", p, w.Code)

@@ -24,7 +24,10 @@ func TestWebhookSecretNotInRedis(t *testing.T) {
 		t.Fatalf("redis.NewClient: %v", err)
 	}
 	t.Cleanup(rc.Close)
-	e := newEnv(t, backends[1], func(_ *httpapiConfig, d *httpapiDeps) { d.Cache = redis.NewCache(rc, rcfg) })
+	e := newEnv(t, backends[1], func(_ *httpapiConfig, d *httpapiDeps) {
+		c := redis.NewCache(rc, rcfg)
+		d.Deps.Cache, d.appDeps.Cache = c, c // the API (health, stats) and the use cases share it
+	})
 	for i, conv := range []string{"c-redis-1", "c-redis-2"} { // a miss, then a hit
 		if code, body := e.webhook(e.a, postCallBody(e.a.agent.ExternalAgentID, conv, 5), time.Now()); code != 200 {
 			t.Fatalf("webhook %d = %d %s; want 200", i, code, body)

@@ -167,6 +167,16 @@ func pgShow(tb testing.TB, conn *pgx.Conn, key string) string {
 	return v
 }
 
+// awaitShow waits, up to 5 s, until SHOW key reports want: pg_reload_conf
+// only signals the postmaster, so a session sees the new value a moment
+// later. The caller's assertion reports a value that never came.
+func awaitShow(tb testing.TB, conn *pgx.Conn, key, want string) {
+	tb.Helper()
+	for deadline := time.Now().Add(5 * time.Second); pgShow(tb, conn, key) != want && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // TestPostgresApplyRevert: apply sets the profile with ALTER SYSTEM and
 // reloads; revert restores the entry that was there (work_mem 5MB) and
 // resets the rest.
@@ -186,7 +196,7 @@ func TestPostgresApplyRevert(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(200 * time.Millisecond) // the reload signal is asynchronous
+	awaitShow(t, conn, "work_mem", "5MB")
 	before := pgAuto(t, conn)
 	vars, dest := map[string]string{"DATABASE_URL": dsn}, t.TempDir()
 	r := runTune(append([]string{"apply", "--tier", "10k", "--role", "postgres", "--dest", dest}, host16...), vars)
@@ -202,7 +212,7 @@ func TestPostgresApplyRevert(t *testing.T) {
 	if r := runTune([]string{"revert", "--dest", dest}, vars); r.code != 0 {
 		t.Fatalf("revert: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	time.Sleep(200 * time.Millisecond)
+	awaitShow(t, conn, "work_mem", "5MB")
 	after := pgAuto(t, conn)
 	if len(after) != len(before) || after["work_mem"] != before["work_mem"] {
 		t.Errorf("after revert postgresql.auto.conf holds %v; want %v", after, before)
