@@ -6,7 +6,9 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -78,7 +80,24 @@ type BrokerServer struct {
 // tb ends. It takes about 10-30 s to boot.
 func NewRabbitMQServer(tb testing.TB) *BrokerServer {
 	tb.Helper()
-	bin := Tool(tb, "rabbitmq-server", "rabbitmq-server")
+	Tool(tb, "rabbitmq-server", "rabbitmq-server")
+	// The node script itself, not the wrapper that su's to the rabbitmq
+	// user in a session of its own (out of reach of Stop's process-group
+	// kill): as root, the process runs as the rabbitmq user directly.
+	bin := "/usr/lib/rabbitmq/bin/rabbitmq-server"
+	if _, err := os.Stat(bin); err != nil {
+		Unavailable(tb, "rabbitmq-server", "no "+bin+": "+err.Error())
+	}
+	var cred *syscall.Credential
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("rabbitmq")
+		if err != nil {
+			Unavailable(tb, "rabbitmq-server", "no rabbitmq user: "+err.Error())
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	}
 	dir, err := os.MkdirTemp("", "es-rabbitmq-")
 	if err != nil {
 		tb.Fatal(err)
@@ -100,7 +119,9 @@ func NewRabbitMQServer(tb testing.TB) *BrokerServer {
 	}
 	s.cmd = func() *exec.Cmd {
 		c := exec.Command(bin)
-		c.Env = append(os.Environ(),
+		c.Dir = dir
+		c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}
+		c.Env = append(os.Environ(), "HOME=/var/lib/rabbitmq",
 			"RABBITMQ_NODENAME="+node, "RABBITMQ_NODE_IP_ADDRESS=127.0.0.1", "RABBITMQ_NODE_PORT="+itoa(port),
 			"RABBITMQ_DIST_PORT="+itoa(dist), "RABBITMQ_MNESIA_BASE="+filepath.Join(dir, "mnesia"),
 			"RABBITMQ_LOG_BASE="+filepath.Join(dir, "log"), "RABBITMQ_ENABLED_PLUGINS_FILE="+plugins,
@@ -145,7 +166,9 @@ func (s *BrokerServer) Start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.cmd()
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if c.SysProcAttr == nil {
+		c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	}
 	out, err := os.OpenFile(filepath.Join(s.dir, "stdout"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
