@@ -10,9 +10,10 @@
 // consumer's position, so an instance that stops (a crash, a restart, a
 // deploy) is handed, when it subscribes again, every event published while
 // it was away, in order. An event is acknowledged after every subscriber's
-// fn returned; one delivered but not acknowledged (the process died, or the server had
-// handed it over as the instance stopped) comes again after AckWait. Repeats are dropped by event ID against the last DedupeWindow IDs
-// delivered, so a subscriber sees each event once.
+// fn returned; one delivered but not acknowledged (the process died, or the
+// server had handed it over as the instance stopped) comes again after
+// AckWait. Repeats are dropped by event ID against the last DedupeWindow
+// IDs delivered, so a subscriber sees each event once.
 //
 // Publish returns once the stream stored the event (one round trip). The
 // client reconnects on its own; while the server is unreachable Publish
