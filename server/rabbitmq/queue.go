@@ -62,9 +62,9 @@ type Queue struct {
 	pub    *amqp.Channel // confirm mode
 	decl   *amqp.Channel // declarations of delay buckets
 	cons   *amqp.Channel
-	tag    string // consumer tag of cons
+	tag    string              // consumer tag of cons
 	delays map[int64]time.Time // delay buckets declared in this session, when
-	seen   map[int64]bool // every bucket declared, for Stats
+	seen   map[int64]bool      // every bucket declared, for Stats
 
 	hmu      sync.RWMutex
 	handlers map[string]server.JobHandler
@@ -111,7 +111,9 @@ func New(cfg Config) (*Queue, error) {
 	return q, nil
 }
 
-func unavailable(err error) error { return server.WrapError(server.EUNAVAILABLE, "job queue unavailable", err) }
+func unavailable(err error) error {
+	return server.WrapError(server.EUNAVAILABLE, "job queue unavailable", err)
+}
 
 // declare declares the topology on ch.
 func (q *Queue) declare(ch *amqp.Channel) error {
