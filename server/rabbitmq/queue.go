@@ -390,7 +390,7 @@ func (q *Queue) Job(_ context.Context, id string) (*server.Job, error) {
 // of the dead-letter queue as Failed, the ready count of the delay buckets
 // this instance declared as Delayed, and this instance's running and kept
 // completed jobs.
-func (q *Queue) Stats(ctx context.Context) (server.QueueStats, error) {
+func (q *Queue) Stats(context.Context) (server.QueueStats, error) {
 	q.mu.Lock()
 	conn := q.conn
 	buckets := make([]int64, 0, len(q.seen))
@@ -436,7 +436,6 @@ func (q *Queue) Stats(ctx context.Context) (server.QueueStats, error) {
 	st.Processing = int64(q.running)
 	q.rmu.Unlock()
 	st.Completed = q.jobs.completed()
-	_ = ctx
 	return st, nil
 }
 

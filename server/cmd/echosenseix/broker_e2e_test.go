@@ -13,6 +13,7 @@ import (
 	"github.com/echosenseix/echosenseix/internal/stack"
 	"github.com/echosenseix/echosenseix/server"
 	"github.com/echosenseix/echosenseix/server/nats"
+	"github.com/echosenseix/echosenseix/server/rabbitmq"
 )
 
 // TestServesOnRabbitMQAndNATS: with QUEUE_PROVIDER=rabbitmq and
@@ -22,7 +23,14 @@ import (
 func TestServesOnRabbitMQAndNATS(t *testing.T) {
 	amqpURL, natsURL := stack.RabbitMQ(t), stack.NATS(t)
 	instance := stack.UniqueName("e2e_")
-	t.Cleanup(func() { _ = nats.DeleteStream(nats.Config{URL: natsURL}) })
+	t.Cleanup(func() {
+		_ = nats.DeleteStream(nats.Config{URL: natsURL})
+		// The server's queues and exchanges (default prefix), once it stopped.
+		if q, err := rabbitmq.New(rabbitmq.Config{URL: amqpURL, DisableWorkers: true}); err == nil {
+			_ = q.Close(context.Background())
+			_ = q.Destroy()
+		}
+	})
 	seedOut := filepath.Join(t.TempDir(), "seed.json")
 	p := startServer(t, append(clusterEnv(2), "QUEUE_PROVIDER=rabbitmq", "RABBITMQ_URL="+amqpURL,
 		"BUS_PROVIDER=nats", "NATS_URL="+natsURL, "BUS_INSTANCE="+instance,

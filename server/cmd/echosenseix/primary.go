@@ -148,6 +148,9 @@ func preflight(cfg *Config, log *slog.Logger) error {
 		}
 		rc.Close()
 	}
+	if err := preflightBrokers(cfg, log); err != nil {
+		return err
+	}
 	if cfg.Database.URL == "" {
 		log.Warn("DATABASE_URL is empty: workers serve from in-memory stores; NOTHING IS PERSISTED and each worker has its own data")
 		return nil

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/echosenseix/echosenseix/server"
 	"github.com/echosenseix/echosenseix/server/cluster"
@@ -51,6 +53,28 @@ func newNATSBus(cfg *Config, worker *cluster.Worker, log *slog.Logger) (*nats.Bu
 		return nil, fmt.Errorf("nats unreachable (NATS_URL=%s, wanted by BUS_PROVIDER=nats): %w", redactURL(cfg.Bus.NATSURL), err)
 	}
 	return bus, nil
+}
+
+// preflightBrokers checks, for the cluster primary, that the brokers the
+// workers will use answer (and sets up their queues and stream once).
+func preflightBrokers(cfg *Config, log *slog.Logger) error {
+	if cfg.Queue.Provider == "rabbitmq" {
+		q, err := rabbitmq.New(rabbitmq.Config{URL: cfg.Queue.RabbitMQURL, DisableWorkers: true, Logger: log})
+		if err != nil {
+			return fmt.Errorf("rabbitmq unreachable (RABBITMQ_URL=%s, wanted by QUEUE_PROVIDER=rabbitmq): %w", redactURL(cfg.Queue.RabbitMQURL), err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = q.Close(ctx)
+	}
+	if cfg.Bus.Provider == "nats" {
+		bus, err := newNATSBus(cfg, nil, log)
+		if err != nil {
+			return err
+		}
+		_ = bus.Close()
+	}
+	return nil
 }
 
 // newIngester answers the group-commit batcher in front of the call-log
