@@ -71,3 +71,19 @@ type Queue interface {
 	Stats(ctx context.Context) (QueueStats, error)
 	Close(ctx context.Context) error
 }
+
+// CheckJob validates an AddJob of a shared queue: a job type, no negative
+// delay or attempts, data empty or JSON. It answers an EINVALID Error.
+func CheckJob(jobType string, data []byte, opt JobOptions) error {
+	switch {
+	case jobType == "":
+		return Errorf(EINVALID, "job type is required")
+	case opt.Delay < 0:
+		return Errorf(EINVALID, "job delay must not be negative")
+	case opt.MaxAttempts < 0:
+		return Errorf(EINVALID, "job maxAttempts must not be negative")
+	case len(data) > 0 && !json.Valid(data):
+		return Errorf(EINVALID, "job data must be JSON")
+	}
+	return nil
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nuid"
 
 	"github.com/echosenseix/echosenseix/server"
+	"github.com/echosenseix/echosenseix/server/internal/fanout"
 )
 
 var (
@@ -124,8 +125,9 @@ type Bus struct {
 	consumer string
 	seen     *lru.Cache[string, struct{}]
 
-	mu       sync.Mutex
-	subs     atomic.Pointer[[]*busSub] // copy on write
+	subs fanout.List
+
+	mu       sync.Mutex // guards started, consumed and closed
 	started  bool
 	consumed jetstream.ConsumeContext
 	stop     chan struct{}
@@ -134,11 +136,6 @@ type Bus struct {
 
 	delivered  atomic.Uint64
 	duplicates atomic.Uint64
-}
-
-type busSub struct {
-	fn     func(server.Event)
-	active atomic.Bool
 }
 
 // NewBus connects to cfg.URL and creates (or updates) the stream. It
@@ -166,7 +163,6 @@ func NewBus(cfg Config) (*Bus, error) {
 	seen, _ := lru.New[string, struct{}](cfg.DedupeWindow)
 	b := &Bus{cfg: cfg, nc: nc, js: js, stream: cfg.Prefix + "_events", subject: cfg.Prefix + ".events",
 		consumer: cfg.Prefix + "_" + cfg.Instance, seen: seen, stop: make(chan struct{}), done: make(chan struct{})}
-	b.subs.Store(&[]*busSub{})
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout)
 	defer cancel()
 	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
@@ -211,35 +207,14 @@ func (b *Bus) Publish(ctx context.Context, ev server.Event) error {
 // Subscribe of a restarted instance, the events it missed); cancel stops
 // it. The first Subscribe starts this instance's consumer.
 func (b *Bus) Subscribe(fn func(server.Event)) (cancel func()) {
-	s := &busSub{fn: fn}
-	s.active.Store(true)
+	cancel = b.subs.Add(fn)
 	b.mu.Lock()
-	old := *b.subs.Load()
-	subs := make([]*busSub, len(old), len(old)+1)
-	copy(subs, old)
-	subs = append(subs, s)
-	b.subs.Store(&subs)
 	if !b.started && !b.closed {
 		b.started = true
 		go b.consume()
 	}
 	b.mu.Unlock()
-	var once sync.Once
-	return func() { once.Do(func() { b.unsubscribe(s) }) }
-}
-
-func (b *Bus) unsubscribe(s *busSub) {
-	s.active.Store(false)
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	old := *b.subs.Load()
-	subs := make([]*busSub, 0, len(old))
-	for _, o := range old {
-		if o != s {
-			subs = append(subs, o)
-		}
-	}
-	b.subs.Store(&subs)
+	return cancel
 }
 
 // consume creates this instance's durable consumer (retrying until it
@@ -304,11 +279,7 @@ func (b *Bus) handle(m jetstream.Msg) {
 			return
 		}
 	}
-	for _, s := range *b.subs.Load() {
-		if s.active.Load() {
-			s.fn(ev)
-		}
-	}
+	b.subs.Deliver(ev)
 	b.delivered.Add(1)
 	if err := m.Ack(); err != nil {
 		b.cfg.Logger.Warn("nats bus: cannot acknowledge event; it will come again", "id", ev.ID, "err", err)

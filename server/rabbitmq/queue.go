@@ -243,17 +243,11 @@ func (q *Queue) Register(jobType string, h server.JobHandler) {
 // must be empty or JSON. With the broker unreachable it fails with
 // EUNAVAILABLE.
 func (q *Queue) AddJob(ctx context.Context, jobType string, data []byte, opt server.JobOptions) (*server.Job, error) {
-	switch {
-	case q.isClosed():
+	if q.isClosed() {
 		return nil, server.Errorf(server.EUNAVAILABLE, "job queue is closed")
-	case jobType == "":
-		return nil, server.Errorf(server.EINVALID, "job type is required")
-	case opt.Delay < 0:
-		return nil, server.Errorf(server.EINVALID, "job delay must not be negative")
-	case opt.MaxAttempts < 0:
-		return nil, server.Errorf(server.EINVALID, "job maxAttempts must not be negative")
-	case len(data) > 0 && !json.Valid(data):
-		return nil, server.Errorf(server.EINVALID, "job data must be JSON")
+	}
+	if err := server.CheckJob(jobType, data, opt); err != nil {
+		return nil, err
 	}
 	if len(data) == 0 {
 		data = []byte("null")

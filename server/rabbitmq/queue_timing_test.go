@@ -1,56 +1,22 @@
 package rabbitmq_test
 
 import (
-	"context"
 	"testing"
 
-	"github.com/echosenseix/echosenseix/server"
+	"github.com/echosenseix/echosenseix/server/queuetest"
 )
 
 // BenchmarkQueueAdd: one AddJob is one persistent publish and its
-// publisher confirm. Producer-only instance, so nothing runs the jobs. The
-// peer is server/redis/queue's benchmark of the same name (asynq).
+// publisher confirm. The peer is server/redis/queue's benchmark of the
+// same name (asynq).
 func BenchmarkQueueAdd(b *testing.B) {
 	cfg := testConfig(b)
 	cfg.DisableWorkers = true
-	q := mustQueue(b, cfg)
-	data := []byte(`{"documentId":"123"}`)
-	b.Run("serial", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := q.AddJob(context.Background(), "bench", data, server.JobOptions{Priority: 5}); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("parallel", func(b *testing.B) {
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if _, err := q.AddJob(context.Background(), "bench", data, server.JobOptions{Priority: 5}); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	})
+	queuetest.BenchAdd(b, mustQueue(b, cfg))
 }
 
-// BenchmarkQueueRoundTrip: AddJob, then wait until a worker of the same
-// instance ran the job: one job in flight at a time (enqueue, delivery,
-// handler, ack). Default settings, as the server runs them.
+// BenchmarkQueueRoundTrip: enqueue to handler run, one job in flight; the
+// broker pushes the job to the waiting consumer.
 func BenchmarkQueueRoundTrip(b *testing.B) {
-	cfg := testConfig(b)
-	cfg.BackoffBase = 0
-	q := mustQueue(b, cfg)
-	done := make(chan struct{}, 1)
-	q.Register("bench", func(context.Context, *server.Job) error { done <- struct{}{}; return nil })
-	data := []byte(`{"documentId":"123"}`)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := q.AddJob(context.Background(), "bench", data, server.JobOptions{Priority: 5}); err != nil {
-			b.Fatal(err)
-		}
-		<-done
-	}
+	queuetest.BenchRoundTrip(b, mustQueue(b, testConfig(b)))
 }

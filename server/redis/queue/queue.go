@@ -114,17 +114,11 @@ func (q *Queue) Register(jobType string, h server.JobHandler) {
 // AddJob enqueues a job. Data must be empty or JSON. With Redis unreachable
 // it fails within DialTimeout+ReadTimeout with EUNAVAILABLE.
 func (q *Queue) AddJob(ctx context.Context, jobType string, data []byte, opt server.JobOptions) (*server.Job, error) {
-	switch {
-	case q.closed.Load():
+	if q.closed.Load() {
 		return nil, server.Errorf(server.EUNAVAILABLE, "job queue is closed")
-	case jobType == "":
-		return nil, server.Errorf(server.EINVALID, "job type is required")
-	case opt.Delay < 0:
-		return nil, server.Errorf(server.EINVALID, "job delay must not be negative")
-	case opt.MaxAttempts < 0:
-		return nil, server.Errorf(server.EINVALID, "job maxAttempts must not be negative")
-	case len(data) > 0 && !json.Valid(data):
-		return nil, server.Errorf(server.EINVALID, "job data must be JSON")
+	}
+	if err := server.CheckJob(jobType, data, opt); err != nil {
+		return nil, err
 	}
 	if len(data) == 0 {
 		data = []byte("null")
