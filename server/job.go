@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	mrand "math/rand/v2"
 	"time"
 )
 
@@ -86,4 +87,16 @@ func CheckJob(jobType string, data []byte, opt JobOptions) error {
 		return Errorf(EINVALID, "job data must be JSON")
 	}
 	return nil
+}
+
+// Backoff is the wait before the retry that follows run n (n >= 1) of a
+// job: base·2^(n-1), capped at maxWait, with jitter (between half and all
+// of it), so that failing jobs do not retry in step.
+func Backoff(base, maxWait time.Duration, n int) time.Duration {
+	d := base
+	for i := 1; i < n && d < maxWait; i++ {
+		d *= 2
+	}
+	d = min(d, maxWait)
+	return d/2 + mrand.N(d-d/2+1)
 }

@@ -3,7 +3,6 @@ package rabbitmq
 import (
 	"context"
 	"fmt"
-	mrand "math/rand/v2"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -113,7 +112,7 @@ func (q *Queue) run(d amqp.Delivery) {
 	ctx, cancel := context.WithTimeout(context.Background(), q.cfg.PublishTimeout)
 	defer cancel()
 	if j.Attempts < j.MaxAttempts {
-		if err := q.publishJob(ctx, j, q.backoff(j.Attempts), msg); err != nil {
+		if err := q.publishJob(ctx, j, server.Backoff(q.cfg.BackoffBase, q.cfg.BackoffMax, j.Attempts), msg); err != nil {
 			q.cfg.Logger.Warn("cannot schedule job retry; returning it to the queue", "job", j.ID, "err", err)
 			_ = d.Nack(false, true)
 			return
@@ -161,15 +160,4 @@ func (q *Queue) call(j *server.Job) (err error) {
 	}()
 	c := *j
 	return h(q.runCtx, &c)
-}
-
-// backoff is the wait before the retry after run n: BackoffBase·2^(n-1)
-// with jitter (half to all of it), capped at BackoffMax.
-func (q *Queue) backoff(n int) time.Duration {
-	d := q.cfg.BackoffBase
-	for i := 1; i < n && d < q.cfg.BackoffMax; i++ {
-		d *= 2
-	}
-	d = min(d, q.cfg.BackoffMax)
-	return d/2 + mrand.N(d/2+1)
 }

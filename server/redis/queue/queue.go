@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	mrand "math/rand/v2"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -173,12 +172,7 @@ func newID(level int) string {
 // retryDelay is BackoffBase*2^n with jitter (half to all of it), capped at
 // BackoffMax, then rounded up so that the retry runs no earlier.
 func (q *Queue) retryDelay(n int, _ error, _ *asynq.Task) time.Duration {
-	d := q.cfg.BackoffBase
-	for i := 0; i < n && d < q.cfg.BackoffMax; i++ {
-		d *= 2
-	}
-	d = min(d, q.cfg.BackoffMax)
-	d = d/2 + mrand.N(d/2+1)
+	d := server.Backoff(q.cfg.BackoffBase, q.cfg.BackoffMax, n+1) // n: retries so far
 	now := time.Now()
 	return ceilSecond(now.Add(d)).Sub(now)
 }
