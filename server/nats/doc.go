@@ -11,9 +11,9 @@
 // deploy) is handed, when it subscribes again, every event published while
 // it was away, in order. An event is acknowledged after every subscriber's
 // fn returned; one delivered but not acknowledged (the process died, or the
-// server had handed it over as the instance stopped) comes again after
-// AckWait. Repeats are dropped by event ID against the last DedupeWindow
-// IDs delivered, so a subscriber sees each event once.
+// server had handed it over just as the instance stopped) comes again after
+// AckWait, behind the others. Repeats are dropped by event ID against the
+// last DedupeWindow IDs delivered, so a subscriber sees each event once.
 //
 // Publish returns once the stream stored the event (one round trip). The
 // client reconnects on its own; while the server is unreachable Publish

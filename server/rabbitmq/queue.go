@@ -10,6 +10,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -73,6 +74,8 @@ type Queue struct {
 	running int
 	closed  bool
 	drained chan struct{} // closed when closed and running == 0
+
+	reconnects atomic.Uint64
 
 	runCtx    context.Context
 	cancelRun context.CancelFunc
@@ -218,6 +221,7 @@ func (q *Queue) supervise(conn *amqp.Connection, closed chan *amqp.Error) {
 			if err == nil {
 				if closed, err = q.open(c); err == nil {
 					conn = c
+					q.reconnects.Add(1)
 					q.cfg.Logger.Info("rabbitmq connection restored")
 					break
 				}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/echosenseix/echosenseix/internal/stack"
 	"github.com/echosenseix/echosenseix/server"
 	"github.com/echosenseix/echosenseix/server/rabbitmq"
@@ -115,5 +117,9 @@ func TestBrokerRestartLosesNoJob(t *testing.T) {
 	}
 	if _, err := q.AddJob(context.Background(), "work", nil, server.JobOptions{}); err != nil {
 		t.Errorf("AddJob after the restart: %v", err)
+	}
+	m := q.Collectors()
+	if up, re := testutil.ToFloat64(m[0]), testutil.ToFloat64(m[1]); up != 1 || re < 1 {
+		t.Errorf("metrics after the restart: connected %v, reconnects %v; want 1 and >= 1", up, re)
 	}
 }
