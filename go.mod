@@ -91,6 +91,7 @@ require (
 	golang.org/x/time v0.16.0 // indirect
 	k8s.io/api v0.37.2 // indirect
 	k8s.io/apimachinery v0.37.2 // indirect
+	k8s.io/pod-security-admission v0.37.2 // indirect
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
 
