@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -262,4 +263,19 @@ func composePostgresMaxConnections(t *testing.T) int {
 	}
 	t.Fatal("the compose postgres sets no max_connections")
 	return 0
+}
+
+// TestComposePrometheusConfig runs `promtool check config` on
+// deploy/prometheus.yml, its rule file pointed at dashboards/alerts.yml
+// (the file compose mounts there).
+func TestComposePrometheusConfig(t *testing.T) {
+	promtool := tool(t, "promtool", "prometheus")
+	cfg := strings.ReplaceAll(string(readRepo(t, "deploy/prometheus.yml")), "/etc/prometheus/alerts.yml", repoPath("dashboards/alerts.yml"))
+	f := filepath.Join(t.TempDir(), "prometheus.yml")
+	if err := os.WriteFile(f, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(promtool, "check", "config", f).CombinedOutput(); err != nil {
+		t.Fatalf("promtool check config: %v\n%s", err, out)
+	}
 }
