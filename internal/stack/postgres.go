@@ -128,3 +128,12 @@ func StopAll() {
 
 // Itoa is strconv.Itoa, for callers building addresses.
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// freePort is pglocal.FreePort for starters that cannot go on without one.
+func freePort() int {
+	p, err := pglocal.FreePort()
+	if err != nil {
+		panic("BUG: " + err.Error())
+	}
+	return p
+}
