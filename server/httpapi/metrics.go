@@ -54,6 +54,11 @@ func (m *httpMetrics) route(method, route string) *routeMetrics {
 
 func (r *routeMetrics) observe(status int, d time.Duration) {
 	r.dur.Observe(d.Seconds())
+	r.count(status)
+}
+
+// count adds one answer with status to http_requests_total.
+func (r *routeMetrics) count(status int) {
 	if status < 100 || status >= 600 {
 		status = 500
 	}
