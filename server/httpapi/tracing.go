@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"sort"
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
@@ -35,7 +36,8 @@ func startSpan(ctx context.Context, c *app.RequestContext, rm *routeMetrics) (co
 
 // endSpan records the answer on the span, ends it, and observes the
 // request's metrics with the trace id as the latency bucket's exemplar
-// (sampled spans only: an exemplar must lead to a stored trace).
+// (sampled spans only: an exemplar must lead to a stored trace), at most
+// one new exemplar per bucket and exemplarEvery.
 func endSpan(span trace.Span, rm *routeMetrics, status int, d time.Duration) {
 	span.SetAttributes(semconv.HTTPResponseStatusCode(status))
 	if status >= 500 {
@@ -44,12 +46,26 @@ func endSpan(span trace.Span, rm *routeMetrics, status int, d time.Duration) {
 	span.End()
 	sc := span.SpanContext()
 	eo, ok := rm.dur.(prometheus.ExemplarObserver)
-	if !ok || !sc.IsSampled() {
+	if !ok || !sc.IsSampled() || !rm.exemplarDue(d.Seconds()) {
 		rm.observe(status, d)
 		return
 	}
 	eo.ObserveWithExemplar(d.Seconds(), prometheus.Labels{"trace_id": sc.TraceID().String(), "span_id": sc.SpanID().String()})
 	rm.count(status)
+}
+
+// exemplarEvery is how long a bucket keeps its exemplar before a new
+// request may replace it: a dashboard needs one recent trace per bucket,
+// and an exemplar on every request costs a label map and a timestamp each.
+const exemplarEvery = time.Second
+
+// exemplarDue reports whether the bucket of v may take a new exemplar now,
+// and claims it if so.
+func (r *routeMetrics) exemplarDue(v float64) bool {
+	i := min(sort.SearchFloat64s(durationBuckets, v), len(r.exemplarAt)-1)
+	now := time.Now().UnixNano()
+	last := r.exemplarAt[i].Load()
+	return now-last >= int64(exemplarEvery) && r.exemplarAt[i].CompareAndSwap(last, now)
 }
 
 // headerCarrier lets the propagator read and write hertz request headers.

@@ -63,6 +63,7 @@ type macro struct {
 	tmp    string        // built peer binary, removed by close
 	groups [][]*scenario // each group is interleaved: its sides run back to back
 	notes  []string
+	stops  []func() // in-process helpers (the OTLP sink), stopped by close
 }
 
 func (m *macro) note(format string, args ...any) {
@@ -74,6 +75,9 @@ func (m *macro) note(format string, args ...any) {
 func (m *macro) close() {
 	for _, p := range m.procs {
 		p.Stop()
+	}
+	for _, stop := range m.stops {
+		stop()
 	}
 	if m.drop != nil {
 		m.drop()
@@ -236,6 +240,7 @@ func (m *macro) setupOurs(ctx context.Context) {
 	}
 	m.add(gHealth, "health-live", "ours", m.cfg.Conns, ours, load.Target{Paths: []string{"/health/live"}})
 	m.addAuthed(ours, "ours", sd, true)
+	m.setupTracing(ctx, bin, base, sd, dsn == "")
 	if dsn != "" {
 		if off := m.startOurs(ctx, "ours-batch-off", bin, append(base, "INGEST_BATCH_ENABLED=false")); off != nil {
 			m.addWebhooks(ours, off, sd)

@@ -96,16 +96,25 @@ func Start(ctx context.Context, cfg Config) (shutdown func(context.Context) erro
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
 		log.Warn("tracing: cannot export spans", "err", err)
 	}))
-	otel.SetTracerProvider(tp)
-	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
-	on.Store(true)
+	uninstall := Install(tp)
 	return func(ctx context.Context) error {
-		on.Store(false)
+		uninstall()
 		if err := tp.Shutdown(ctx); err != nil {
 			return fmt.Errorf("cannot flush spans: %w", err)
 		}
 		return nil
 	}, nil
+}
+
+// Install makes tp the global tracer provider, with the W3C trace-context
+// and baggage propagator, and turns Enabled on; uninstall turns it off again
+// (spans already started still end into tp). Start calls it; tests of the
+// instrumented packages call it with an in-memory exporter.
+func Install(tp trace.TracerProvider) (uninstall func()) {
+	otel.SetTracerProvider(tp)
+	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	on.Store(true)
+	return func() { on.Store(false) }
 }
 
 // TracesURL answers the traces endpoint of an OTLP/HTTP base URL
