@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +68,16 @@ func TestStartupFailures(t *testing.T) {
 			`echosenseix: REDIS_TLS_INSECURE_SKIP_VERIFY="true": want false unless REDIS_URL is rediss://`},
 		{"rediss accepted, then unreachable", []string{"SESSION_STORE=redis", "REDIS_URL=rediss://127.0.0.1:1/0", "CLUSTER_ENABLED=false", "PORT=1"}, []string{"serve"}, 1,
 			`echosenseix: redis unreachable (REDIS_URL=rediss://127.0.0.1:1/0, wanted by SESSION_STORE=redis): `},
+		{"bad bus provider", []string{"BUS_PROVIDER=kafka"}, []string{"serve"}, 2,
+			`echosenseix: BUS_PROVIDER="kafka": want auto, memory, redis or nats`},
+		{"rabbitmq unreachable", []string{"QUEUE_PROVIDER=rabbitmq", "RABBITMQ_URL=amqp://guest:secret@127.0.0.1:1/", "CLUSTER_ENABLED=false", "PORT=" + strconv.Itoa(freePort(t))}, []string{"serve"}, 1,
+			`echosenseix: rabbitmq unreachable (RABBITMQ_URL=amqp://guest:xxxxx@127.0.0.1:1/, wanted by QUEUE_PROVIDER=rabbitmq): `},
+		{"nats unreachable", []string{"BUS_PROVIDER=nats", "NATS_URL=nats://127.0.0.1:1", "CLUSTER_ENABLED=false", "PORT=" + strconv.Itoa(freePort(t))}, []string{"serve"}, 1,
+			`echosenseix: nats unreachable (NATS_URL=nats://127.0.0.1:1, wanted by BUS_PROVIDER=nats): `},
+		{"nats unreachable in cluster", []string{"BUS_PROVIDER=nats", "NATS_URL=nats://127.0.0.1:1", "CLUSTER_WORKERS=2"}, []string{"serve"}, 1,
+			`echosenseix: nats unreachable (NATS_URL=nats://127.0.0.1:1, wanted by BUS_PROVIDER=nats): `},
+		{"rabbitmq unreachable in cluster", []string{"QUEUE_PROVIDER=rabbitmq", "RABBITMQ_URL=amqp://127.0.0.1:1/", "CLUSTER_WORKERS=2"}, []string{"serve"}, 1,
+			`echosenseix: rabbitmq unreachable (RABBITMQ_URL=amqp://127.0.0.1:1/, wanted by QUEUE_PROVIDER=rabbitmq): `},
 		{"unknown command", nil, []string{"frobnicate"}, 2, `echosenseix: unknown command "frobnicate"`},
 		{"seed without database", nil, []string{"seed", "--orgs", "1"}, 2, `echosenseix: seed needs DATABASE_URL`},
 		{"migrate without database", nil, []string{"migrate"}, 2, `echosenseix: migrate needs DATABASE_URL`},
