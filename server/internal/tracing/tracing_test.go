@@ -41,7 +41,7 @@ func TestOffWithoutEndpoint(t *testing.T) {
 
 func TestTracesURL(t *testing.T) {
 	for in, want := range map[string]string{
-		"http://127.0.0.1:4318":          "http://127.0.0.1:4318/v1/traces",
+		"http://127.0.0.1:4318":           "http://127.0.0.1:4318/v1/traces",
 		"https://collector.example/otlp/": "https://collector.example/otlp/v1/traces",
 	} {
 		if got, err := tracing.TracesURL(in); err != nil || got != want {
