@@ -186,3 +186,26 @@ func TestServeSeedInMemoryCluster(t *testing.T) {
 		t.Errorf("workers that answered a seeded login: got %d; want 2", len(pids))
 	}
 }
+
+// TestHealthCommand proves `echosenseix health` (the image's HEALTHCHECK)
+// exits 0 against a live server on the configured PORT and 1 where nothing
+// listens or the address answers anything but 200.
+func TestHealthCommand(t *testing.T) {
+	p := startServer(t, "CLUSTER_ENABLED=false")
+	waitLive(t, p)
+	port := strings.TrimPrefix(p.base, "http://127.0.0.1:")
+	if code, _, stderr := runBin(t, []string{"PORT=" + port}, "health"); code != 0 {
+		t.Errorf("health against the live server = %d (%s); want 0", code, stderr)
+	}
+	if code, _, stderr := runBin(t, []string{"PORT=" + port, "HOST=127.0.0.1"}, "health"); code != 0 {
+		t.Errorf("health with HOST=127.0.0.1 = %d (%s); want 0", code, stderr)
+	}
+	if code, _, _ := runBin(t, nil, "health", "--url", p.base+"/no-such-route"); code != 1 {
+		t.Errorf("health against a 404 = %d; want 1", code)
+	}
+	closed := strconv.Itoa(freePort(t))
+	code, _, stderr := runBin(t, []string{"PORT=" + closed}, "health")
+	if code != 1 || !strings.Contains(stderr, "echosenseix health:") {
+		t.Errorf("health against a closed port = %d %q; want 1 and a line naming the failure", code, stderr)
+	}
+}
