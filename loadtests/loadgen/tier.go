@@ -305,7 +305,7 @@ func (r *tierRun) doLogin(ctx context.Context, s *session, intended time.Time) b
 		case <-ctx.Done():
 			return false
 		}
-		if cookie := sessionCookie(resp.Cookies); resp.Status/100 == 2 && cookie != "" {
+		if cookie := SessionCookie(resp.Cookies); resp.Status/100 == 2 && cookie != "" {
 			s.hdr = http.Header{"Cookie": {cookie}}
 			for _, p := range r.cfg.Tier.PageLoad {
 				s.pages = append(s.pages, BuildRequest(http.MethodGet, r.target, p, s.hdr, nil))
@@ -337,8 +337,8 @@ func loginBackoff(attempt int) time.Duration {
 // at 15-24 s with 0 server errors, all of it waiting in the generator).
 func loginConns(pageConns int) int { return max(4, pageConns/8) }
 
-// sessionCookie returns "sid=<value>" from Set-Cookie headers.
-func sessionCookie(setCookies []string) string {
+// SessionCookie returns "sid=<value>" from Set-Cookie headers.
+func SessionCookie(setCookies []string) string {
 	for _, c := range setCookies {
 		kv, _, _ := strings.Cut(c, ";")
 		if name, _, ok := strings.Cut(kv, "="); ok && strings.TrimSpace(name) == server.SessionCookie {
@@ -436,7 +436,7 @@ func jitter() time.Duration { return time.Duration(500+rand.IntN(1000)) * time.M
 
 func (r *tierRun) onMessage(msg []byte) {
 	atomic.AddInt64(&r.sockets.Messages, 1)
-	if messageType(msg) == "call_completed" {
+	if IsCallCompleted(msg) {
 		atomic.AddInt64(&r.sockets.CallCompleted, 1)
 	}
 }
