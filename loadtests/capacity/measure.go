@@ -33,6 +33,9 @@ type Target struct {
 	// RedisAddr, when set, is read (INFO stats) for the Redis commands of
 	// each window; RedisPassword authenticates.
 	RedisAddr, RedisPassword string
+	// PprofURL, when set (http://host:port of PPROF_ADDR), is asked for a
+	// CPU profile over the webhook, page and frame windows.
+	PprofURL string
 }
 
 // Options bound the measurement.
@@ -40,8 +43,13 @@ type Options struct {
 	Window     time.Duration // each request phase (default 4 s)
 	IdleWindow time.Duration // idle sockets (default 31 s: one heartbeat round)
 	Sockets    int           // sockets of the socket and frame phases (default 1,000)
-	Conns      int           // closed-loop connections of a request phase (default 8)
-	FrameRate  float64       // webhooks/s of the frame phase (default 10)
+	// Page requests and webhooks are sent open-loop at PageRate and
+	// WebhookRate per second over Conns connections (as the tiers send
+	// them: many connections, each mostly idle), not back to back.
+	Conns       int     // default 128
+	PageRate    float64 // default 2,000
+	WebhookRate float64 // default 200
+	FrameRate   float64 // webhooks/s of the frame phase (default 10)
 	// StraceDir, when set, runs strace -c on the server over a short
 	// frame window and a webhook window and keeps its summaries there.
 	StraceDir string
@@ -59,7 +67,13 @@ func (o *Options) defaults() {
 		o.Sockets = 1000
 	}
 	if o.Conns <= 0 {
-		o.Conns = 8
+		o.Conns = 128
+	}
+	if o.PageRate <= 0 {
+		o.PageRate = 2000
+	}
+	if o.WebhookRate <= 0 {
+		o.WebhookRate = 200
 	}
 	if o.FrameRate <= 0 {
 		o.FrameRate = 10
@@ -74,13 +88,56 @@ func (o *Options) defaults() {
 type meter struct {
 	t    Target
 	fs   proc.FS
-	base float64 // idle server cores
+	base    float64 // idle server cores
+	lastErr string  // a failure kind of the last closed loop
 }
 
 type reading struct {
 	at          time.Time
 	server, gen float64 // CPU seconds
 	redis       float64
+}
+
+// profile fetches a CPU profile of the server over d into dir/name.pprof
+// (in the background; wait for it with the returned func).
+func (m *meter) profile(dir, name string, d time.Duration) (wait func()) {
+	if m.t.PprofURL == "" || dir == "" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c := http.Client{Timeout: d + 10*time.Second}
+		resp, err := c.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", m.t.PprofURL, max(1, int(d.Seconds()))))
+		if err != nil {
+			return
+		}
+		defer resp.Body.Close()
+		if f, err := os.Create(filepath.Join(dir, name+".pprof")); err == nil {
+			_, _ = io.Copy(f, resp.Body)
+			f.Close()
+		}
+	}()
+	return func() { <-done }
+}
+
+// serverRSS answers the server's resident memory after a garbage
+// collection (asked through pprof's heap?gc=1 when the server serves it)
+// and a moment for the scavenger.
+func (m *meter) serverRSS() float64 {
+	if m.t.PprofURL != "" {
+		c := http.Client{Timeout: 10 * time.Second}
+		if resp, err := c.Get(m.t.PprofURL + "/debug/pprof/heap?gc=1"); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		time.Sleep(time.Second)
+	}
+	mem, err := m.fs.Memory(m.t.ServerPID)
+	if err != nil {
+		return 0
+	}
+	return float64(mem.RSS)
 }
 
 func (m *meter) read() reading {
@@ -130,10 +187,11 @@ func Measure(ctx context.Context, t Target, o Options) (Model, error) {
 	m.base = d.server / d.secs
 	model.BaselineServerCores = m.base
 	idleRedis := d.redis / d.secs
-	if mem, err := fs.Memory(t.ServerPID); err == nil {
-		model.ServerBaseRSS = float64(mem.RSS)
-	}
 	unit := func(name string, n float64, errs int64, d delta, note string) Unit {
+		if errs > 0 && m.lastErr != "" {
+			note += " (failures: " + m.lastErr + ")"
+			m.lastErr = ""
+		}
 		return Unit{Name: name, Count: n, Seconds: d.secs, ServerCPU: d.server, GeneratorCPU: d.gen,
 			RedisOps: max(0, d.redis-idleRedis*d.secs), Errors: errs, Note: note}
 	}
@@ -161,10 +219,15 @@ func Measure(ctx context.Context, t Target, o Options) (Model, error) {
 	}
 	hdr0 := http.Header{"Cookie": {cookies[0]}}
 	for _, path := range defaultPages() {
-		logf("page %s (%s, %d connections)", path, o.Window, o.Conns)
+		logf("page %s (%g/s over %d connections, %s)", path, o.PageRate, o.Conns, o.Window)
 		req := rawhttp.BuildRequest(http.MethodGet, target, path, hdr0, nil)
-		n, errs, d := closedLoop(ctx, m, target, o.Conns, o.Window, func(uint64) []byte { return req })
-		model.Units = append(model.Units, unit(PageUnit(path), float64(n), errs, d, "closed loop, one session, no webhooks: cached reads"))
+		wait := m.profile(o.StraceDir, "page-"+strings.Trim(strings.ReplaceAll(PageUnit(path)[len(PagePrefix):], "/", "-"), "-"), o.Window)
+		r0 := m.read()
+		sent, errs := openLoop(ctx, target, o.PageRate, o.Window, o.Conns, func(uint64) []byte { return req })
+		d := m.since(r0)
+		wait()
+		model.Units = append(model.Units, unit(PageUnit(path), float64(sent-errs), errs, d,
+			fmt.Sprintf("open loop %g/s over %d connections, one session, no webhooks: cached reads", o.PageRate, o.Conns)))
 	}
 
 	// Webhooks to the second organization (no socket is open).
@@ -175,10 +238,14 @@ func Measure(ctx context.Context, t Target, o Options) (Model, error) {
 		body, h := loadgen.SignedWebhook(org.WebhookSecret, a.ExternalAgentID, fmt.Sprintf("cap-%s-%d", run, i), time.Now().Unix())
 		return rawhttp.BuildRequest(http.MethodPost, target, "/api/webhooks/post-call", h, body)
 	}
-	logf("webhooks (%s, %d connections)", o.Window, o.Conns)
-	var whSeq atomic.Uint64
-	n, errs, d = closedLoop(ctx, m, target, o.Conns, o.Window, func(uint64) []byte { return webhook(org1, whSeq.Add(1)) })
-	wh := unit(UnitWebhook, float64(n), errs, d, "closed loop, group commit, no socket of the organization open")
+	whConns := max(1, o.Conns/8)
+	logf("webhooks (%g/s over %d connections, %s)", o.WebhookRate, whConns, o.Window)
+	wait := m.profile(o.StraceDir, "webhook", o.Window)
+	r0 = m.read()
+	sent, errs := openLoop(ctx, target, o.WebhookRate, o.Window, whConns, func(i uint64) []byte { return webhook(org1, i) })
+	d = m.since(r0)
+	wait()
+	wh := unit(UnitWebhook, float64(sent-errs), errs, d, fmt.Sprintf("open loop %g/s over %d connections, group commit, no socket of the organization open", o.WebhookRate, whConns))
 	model.Units = append(model.Units, wh)
 
 	// Socket connects, then the same sockets idle, then frames to them.
@@ -190,6 +257,14 @@ func Measure(ctx context.Context, t Target, o Options) (Model, error) {
 			frames.Add(1)
 		}
 	}
+	// The idle server again, now warm: the socket phases' baseline.
+	r0 = m.read()
+	if !sleep(ctx, o.Window) {
+		return model, ctx.Err()
+	}
+	d = m.since(r0)
+	m.base += d.server / d.secs
+	model.ServerBaseRSS = m.serverRSS()
 	genRSS0 := selfRSS()
 	r0 = m.read()
 	socks, cerrs := dialAll(ctx, t.WSURL, hdr0, o.Sockets, 16, onMessage)
@@ -210,10 +285,10 @@ func Measure(ctx context.Context, t Target, o Options) (Model, error) {
 	}
 	d = m.since(r0)
 	model.Units = append(model.Units, unit(UnitSocketSecond, float64(len(socks))*d.secs, 0, d, "open sockets, nothing sent; heartbeats included (the window covers one ping interval)"))
-	if mem, err := fs.Memory(t.ServerPID); err == nil {
-		model.ServerRSSPerSocket = (float64(mem.RSS) - model.ServerBaseRSS) / float64(len(socks))
-	}
-	model.GeneratorRSSPerSocket = (selfRSS() - genRSS0) / float64(len(socks))
+	// Negative growth (the collector returned more than the sockets took)
+	// is recorded as 0: the report then shows "not measured".
+	model.ServerRSSPerSocket = max(0, (m.serverRSS()-model.ServerBaseRSS)/float64(len(socks)))
+	model.GeneratorRSSPerSocket = max(0, (selfRSS()-genRSS0)/float64(len(socks)))
 	idle := model.Unit(UnitSocketSecond)
 
 	logf("frames (%g webhooks/s to an organization of %d sockets, %s)", o.FrameRate, len(socks), o.Window)
@@ -238,8 +313,10 @@ func Measure(ctx context.Context, t Target, o Options) (Model, error) {
 func framePhase(ctx context.Context, m *meter, target rawhttp.Target, o Options, req func(uint64) []byte,
 	frames *atomic.Int64, wh, idle Unit, sockets float64) (Unit, error) {
 	f0 := frames.Load()
+	wait := m.profile(o.StraceDir, "frame", o.Window)
 	r0 := m.read()
-	sent, errs := openLoop(ctx, target, o.FrameRate, o.Window, req)
+	sent, errs := openLoop(ctx, target, o.FrameRate, o.Window, 4, req)
+	wait()
 	// Let the last fan-out land (bounded).
 	deadline := time.Now().Add(2 * time.Second)
 	for time.Now().Before(deadline) && float64(frames.Load()-f0) < float64(sent-errs)*sockets {
@@ -274,7 +351,7 @@ func straceFrames(ctx context.Context, m *meter, target rawhttp.Target, o Option
 		}
 		time.Sleep(500 * time.Millisecond) // attached to every thread
 		f0 := frames.Load()
-		s, e := openLoop(ctx, target, o.FrameRate, window, req)
+		s, e := openLoop(ctx, target, o.FrameRate, window, 4, req)
 		time.Sleep(500 * time.Millisecond)
 		_ = cmd.Process.Signal(syscall.SIGINT)
 		_ = cmd.Wait()
@@ -320,6 +397,7 @@ func straceCalls(path string) (float64, error) {
 // answers the 2xx responses, the failures and the window's cost.
 func closedLoop(ctx context.Context, m *meter, target rawhttp.Target, conns int, d time.Duration, next func(uint64) []byte) (int64, int64, delta) {
 	var ok, bad atomic.Int64
+	var kind atomic.Value
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -330,29 +408,41 @@ func closedLoop(ctx context.Context, m *meter, target rawhttp.Target, conns int,
 			defer wg.Done()
 			c := rawhttp.NewConn(target, 10*time.Second)
 			defer c.Close()
+			end, _ := ctx.Deadline()
 			for i := uint64(0); ctx.Err() == nil; i++ {
 				resp, err := c.Do(ctx, next(i), false)
 				switch {
-				case ctx.Err() != nil:
+				case ctx.Err() != nil || !time.Now().Before(end):
+					// The window ended during the request (a dial fails at
+					// once from the deadline on, before ctx says so).
+					return
 				case err == nil && resp.Status/100 == 2:
 					ok.Add(1)
 				default:
 					bad.Add(1)
+					if err != nil {
+						kind.Store(rawhttp.ErrorKind(err))
+					} else {
+						kind.Store(rawhttp.StatusKind(resp.Status))
+					}
 				}
 			}
 		}()
 	}
 	wg.Wait()
+	if k, _ := kind.Load().(string); k != "" {
+		m.lastErr = k
+	}
 	return ok.Load(), bad.Load(), m.since(r0)
 }
 
-// openLoop sends req at rate per second for d over 4 connections and
+// openLoop sends req at rate per second for d over conns connections and
 // answers how many were sent and how many failed.
-func openLoop(ctx context.Context, target rawhttp.Target, rate float64, d time.Duration, req func(uint64) []byte) (sent, failed int64) {
-	jobs := make(chan []byte, 1024)
+func openLoop(ctx context.Context, target rawhttp.Target, rate float64, d time.Duration, conns int, req func(uint64) []byte) (sent, failed int64) {
+	jobs := make(chan []byte, 1<<14)
 	var bad atomic.Int64
 	var wg sync.WaitGroup
-	for range 4 {
+	for range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

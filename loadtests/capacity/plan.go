@@ -152,8 +152,8 @@ func Predict(m Model, w Workload, h Host) Prediction {
 		p.ServerCoresRamp += l.ServerCores
 		p.GeneratorCoresRamp += l.GeneratorCores
 	}
-	p.ServerMemoryBytes = m.ServerBaseRSS*float64(w.Workers) + p.Sockets*m.ServerRSSPerSocket
-	p.GenMemoryBytes = p.Sockets * m.GeneratorRSSPerSocket
+	p.ServerMemoryBytes = m.ServerBaseRSS*float64(w.Workers) + p.Sockets*max(0, m.ServerRSSPerSocket)
+	p.GenMemoryBytes = p.Sockets * max(0, m.GeneratorRSSPerSocket)
 	// One descriptor per socket and per connection, the pool, and the
 	// process's own (listeners, logs, epoll: 64 each).
 	p.ServerFDs = int(math.Ceil(p.Sockets)) + w.HTTPConns + w.DBPool*w.Workers + 64*w.Workers
