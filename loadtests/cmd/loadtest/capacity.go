@@ -215,6 +215,9 @@ func runSmoke(ctx context.Context, srv, lg, dir string, stdout, stderr io.Writer
 	for _, f := range []string{"seed.json", "seed.log", "server.log"} {
 		_ = os.Remove(filepath.Join(m[0], f)) // the report keeps summaries only
 	}
+	if err := gzipFile(filepath.Join(m[0], "results.json")); err != nil {
+		return "", err
+	}
 	return m[0], nil
 }
 
@@ -303,4 +306,29 @@ func pprofTops(bin, dir string, stderr io.Writer) {
 			_ = os.Remove(p)
 		}
 	}
+}
+
+// gzipFile replaces path by path.gz.
+func gzipFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(path + ".gz")
+	if err != nil {
+		return err
+	}
+	zw := gzip.NewWriter(f)
+	if _, err := zw.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Remove(path)
 }
