@@ -86,10 +86,10 @@ func (o *Options) defaults() {
 // meter reads the CPU of the server tree and of this process (the
 // generator) and Redis' command count.
 type meter struct {
-	t    Target
-	fs   proc.FS
+	t       Target
+	fs      proc.FS
 	base    float64 // idle server cores
-	lastErr string  // a failure kind of the last closed loop
+	lastErr string  // a failure kind of the last load
 }
 
 type reading struct {
@@ -203,8 +203,12 @@ func Measure(ctx context.Context, t Target, o Options) (Model, error) {
 	}
 	logf("logins (%s, 2 connections)", o.Window)
 	var seq atomic.Int64
-	n, errs, d := closedLoop(ctx, m, target, 2, o.Window, func(uint64) []byte {
-		return loginRequest(target, users[int(seq.Add(1))%len(users)])
+	n, errs, d := m.drive(ctx, func(ctx context.Context) (*loadgen.Result, error) {
+		return loadgen.RunFixed(ctx, loadgen.FixedConfig{URL: t.BaseURL + "/api/login", Method: http.MethodPost,
+			Header: http.Header{"Content-Type": {"application/json"}}, Conns: 2, Duration: o.Window,
+			BodyFunc: func(int, uint64) ([]byte, http.Header) {
+				return loginBody(users[int(seq.Add(1))%len(users)]), nil
+			}})
 	})
 	model.Units = append(model.Units, unit(UnitLogin, float64(n), errs, d, "POST /api/login closed loop, argon2 included"))
 
@@ -220,32 +224,28 @@ func Measure(ctx context.Context, t Target, o Options) (Model, error) {
 	hdr0 := http.Header{"Cookie": {cookies[0]}}
 	for _, path := range defaultPages() {
 		logf("page %s (%g/s over %d connections, %s)", path, o.PageRate, o.Conns, o.Window)
-		req := rawhttp.BuildRequest(http.MethodGet, target, path, hdr0, nil)
 		wait := m.profile(o.StraceDir, "page-"+strings.Trim(strings.ReplaceAll(PageUnit(path)[len(PagePrefix):], "/", "-"), "-"), o.Window)
-		r0 := m.read()
-		sent, errs := openLoop(ctx, target, o.PageRate, o.Window, o.Conns, func(uint64) []byte { return req })
-		d := m.since(r0)
+		n, errs, d := m.drive(ctx, func(ctx context.Context) (*loadgen.Result, error) {
+			return loadgen.RunRate(ctx, loadgen.RateConfig{URL: t.BaseURL + path, Header: hdr0, Rate: o.PageRate, Conns: o.Conns, Duration: o.Window})
+		})
 		wait()
-		model.Units = append(model.Units, unit(PageUnit(path), float64(sent-errs), errs, d,
+		model.Units = append(model.Units, unit(PageUnit(path), float64(n), errs, d,
 			fmt.Sprintf("open loop %g/s over %d connections, one session, no webhooks: cached reads", o.PageRate, o.Conns)))
 	}
 
 	// Webhooks to the second organization (no socket is open).
 	org1 := t.Seed.Organizations[1]
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
-	webhook := func(org seed.Org, i uint64) []byte {
+	webhook := func(org seed.Org, i uint64) ([]byte, http.Header) {
 		a := org.Agents[int(i)%len(org.Agents)]
-		body, h := loadgen.SignedWebhook(org.WebhookSecret, a.ExternalAgentID, fmt.Sprintf("cap-%s-%d", run, i), time.Now().Unix())
-		return rawhttp.BuildRequest(http.MethodPost, target, "/api/webhooks/post-call", h, body)
+		return loadgen.SignedWebhook(org.WebhookSecret, a.ExternalAgentID, fmt.Sprintf("cap-%s-%d", run, i), time.Now().Unix())
 	}
 	whConns := max(1, o.Conns/8)
 	logf("webhooks (%g/s over %d connections, %s)", o.WebhookRate, whConns, o.Window)
 	wait := m.profile(o.StraceDir, "webhook", o.Window)
-	r0 = m.read()
-	sent, errs := openLoop(ctx, target, o.WebhookRate, o.Window, whConns, func(i uint64) []byte { return webhook(org1, i) })
-	d = m.since(r0)
+	n, errs, d = m.drive(ctx, webhooks(t.BaseURL, o.WebhookRate, whConns, o.Window, func(i uint64) ([]byte, http.Header) { return webhook(org1, i) }))
 	wait()
-	wh := unit(UnitWebhook, float64(sent-errs), errs, d, fmt.Sprintf("open loop %g/s over %d connections, group commit, no socket of the organization open", o.WebhookRate, whConns))
+	wh := unit(UnitWebhook, float64(n), errs, d, fmt.Sprintf("open loop %g/s over %d connections, group commit, no socket of the organization open", o.WebhookRate, whConns))
 	model.Units = append(model.Units, wh)
 
 	// Socket connects, then the same sockets idle, then frames to them.
@@ -292,12 +292,12 @@ func Measure(ctx context.Context, t Target, o Options) (Model, error) {
 	idle := model.Unit(UnitSocketSecond)
 
 	logf("frames (%g webhooks/s to an organization of %d sockets, %s)", o.FrameRate, len(socks), o.Window)
-	fr, err := framePhase(ctx, m, target, o, func(i uint64) []byte { return webhook(org0, i) }, &frames, wh, idle, float64(len(socks)))
+	fr, err := framePhase(ctx, m, o, func(i uint64) ([]byte, http.Header) { return webhook(org0, i) }, &frames, wh, idle, float64(len(socks)))
 	if err != nil {
 		return model, err
 	}
 	if o.StraceDir != "" {
-		if k, err := straceFrames(ctx, m, target, o, func(i uint64) []byte { return webhook(org0, i+1<<40) }, func(i uint64) []byte { return webhook(org1, i+1<<41) }, &frames); err != nil {
+		if k, err := straceFrames(ctx, m, o, func(i uint64) ([]byte, http.Header) { return webhook(org0, i+1<<40) }, func(i uint64) ([]byte, http.Header) { return webhook(org1, i+1<<41) }, &frames); err != nil {
 			logf("strace: %v", err)
 		} else {
 			fr.SyscallsPerUnit = k
@@ -310,12 +310,13 @@ func Measure(ctx context.Context, t Target, o Options) (Model, error) {
 // framePhase sends webhooks at o.FrameRate to the sockets' organization and
 // counts the call_completed frames they receive; the webhooks' and the idle
 // sockets' own costs are subtracted.
-func framePhase(ctx context.Context, m *meter, target rawhttp.Target, o Options, req func(uint64) []byte,
+func framePhase(ctx context.Context, m *meter, o Options, req func(uint64) ([]byte, http.Header),
 	frames *atomic.Int64, wh, idle Unit, sockets float64) (Unit, error) {
 	f0 := frames.Load()
 	wait := m.profile(o.StraceDir, "frame", o.Window)
 	r0 := m.read()
-	sent, errs := openLoop(ctx, target, o.FrameRate, o.Window, 4, req)
+	ok, errs, _ := m.drive(ctx, webhooks(m.t.BaseURL, o.FrameRate, 4, o.Window, req))
+	sent := ok + errs
 	wait()
 	// Let the last fan-out land (bounded).
 	deadline := time.Now().Add(2 * time.Second)
@@ -338,12 +339,12 @@ func framePhase(ctx context.Context, m *meter, target rawhttp.Target, o Options,
 // straceFrames counts the server's write system calls over a window of
 // frames and over a window of webhooks alone, and answers the write
 // calls per delivered frame net of the webhooks' own.
-func straceFrames(ctx context.Context, m *meter, target rawhttp.Target, o Options, toSockets, toNobody func(uint64) []byte, frames *atomic.Int64) (float64, error) {
+func straceFrames(ctx context.Context, m *meter, o Options, toSockets, toNobody func(uint64) ([]byte, http.Header), frames *atomic.Int64) (float64, error) {
 	if _, err := exec.LookPath("strace"); err != nil {
 		return 0, err
 	}
 	window := min(o.Window, 3*time.Second)
-	count := func(name string, req func(uint64) []byte) (calls float64, sent, got int64, err error) {
+	count := func(name string, req func(uint64) ([]byte, http.Header)) (calls float64, sent, got int64, err error) {
 		out := filepath.Join(o.StraceDir, "strace-"+name+".txt")
 		cmd := exec.CommandContext(ctx, "strace", "-c", "-f", "-qq", "-o", out, "-e", "trace=write,writev,sendmsg,sendto,sendmmsg", "-p", strconv.Itoa(m.t.ServerPID))
 		if err := cmd.Start(); err != nil {
@@ -351,12 +352,12 @@ func straceFrames(ctx context.Context, m *meter, target rawhttp.Target, o Option
 		}
 		time.Sleep(500 * time.Millisecond) // attached to every thread
 		f0 := frames.Load()
-		s, e := openLoop(ctx, target, o.FrameRate, window, 4, req)
+		ok, _, _ := m.drive(ctx, webhooks(m.t.BaseURL, o.FrameRate, 4, window, req))
 		time.Sleep(500 * time.Millisecond)
 		_ = cmd.Process.Signal(syscall.SIGINT)
 		_ = cmd.Wait()
 		calls, err = straceCalls(out)
-		return calls, s - e, frames.Load() - f0, err
+		return calls, ok, frames.Load() - f0, err
 	}
 	cf, sentF, got, err := count("frames", toSockets)
 	if err != nil {
@@ -393,91 +394,40 @@ func straceCalls(path string) (float64, error) {
 	return 0, fmt.Errorf("%s: no total line", path)
 }
 
-// closedLoop runs conns connections sending next() back to back for d and
-// answers the 2xx responses, the failures and the window's cost.
-func closedLoop(ctx context.Context, m *meter, target rawhttp.Target, conns int, d time.Duration, next func(uint64) []byte) (int64, int64, delta) {
-	var ok, bad atomic.Int64
-	var kind atomic.Value
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
-	var wg sync.WaitGroup
+// drive runs one load of the load generator (loadgen.RunRate or
+// RunFixed) and answers its successful requests, its failures and the
+// window's cost; a failure kind is kept for the unit's note.
+func (m *meter) drive(ctx context.Context, run func(ctx context.Context) (*loadgen.Result, error)) (ok, errs int64, d delta) {
 	r0 := m.read()
-	for range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := rawhttp.NewConn(target, 10*time.Second)
-			defer c.Close()
-			end, _ := ctx.Deadline()
-			for i := uint64(0); ctx.Err() == nil; i++ {
-				resp, err := c.Do(ctx, next(i), false)
-				switch {
-				case ctx.Err() != nil || !time.Now().Before(end):
-					// The window ended during the request (a dial fails at
-					// once from the deadline on, before ctx says so).
-					return
-				case err == nil && resp.Status/100 == 2:
-					ok.Add(1)
-				default:
-					bad.Add(1)
-					if err != nil {
-						kind.Store(rawhttp.ErrorKind(err))
-					} else {
-						kind.Store(rawhttp.StatusKind(resp.Status))
-					}
-				}
-			}
-		}()
+	res, _ := run(ctx)
+	d = m.since(r0)
+	if res == nil {
+		return 0, 0, d
 	}
-	wg.Wait()
-	if k, _ := kind.Load().(string); k != "" {
+	for k := range res.ErrorKinds {
 		m.lastErr = k
+		break
 	}
-	return ok.Load(), bad.Load(), m.since(r0)
+	return res.Requests - res.Errors, res.Errors, d
 }
 
-// openLoop sends req at rate per second for d over conns connections and
-// answers how many were sent and how many failed.
-func openLoop(ctx context.Context, target rawhttp.Target, rate float64, d time.Duration, conns int, req func(uint64) []byte) (sent, failed int64) {
-	jobs := make(chan []byte, 1<<14)
-	var bad atomic.Int64
-	var wg sync.WaitGroup
-	for range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := rawhttp.NewConn(target, 10*time.Second)
-			defer c.Close()
-			for b := range jobs {
-				if resp, err := c.Do(ctx, b, false); err != nil || resp.Status/100 != 2 {
-					bad.Add(1)
-				}
-			}
-		}()
+// webhooks is an open-loop load of signed post-call webhooks.
+func webhooks(base string, rate float64, conns int, d time.Duration, body func(uint64) ([]byte, http.Header)) func(context.Context) (*loadgen.Result, error) {
+	return func(ctx context.Context) (*loadgen.Result, error) {
+		return loadgen.RunRate(ctx, loadgen.RateConfig{URL: base + "/api/webhooks/post-call", Method: http.MethodPost,
+			Rate: rate, Conns: conns, Duration: d, BodyFunc: body})
 	}
-	start := time.Now()
-	for i := uint64(0); ; i++ {
-		at := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
-		if at.Sub(start) >= d || !sleep(ctx, time.Until(at)) {
-			break
-		}
-		jobs <- req(i)
-		sent++
-	}
-	close(jobs)
-	wg.Wait()
-	return sent, bad.Load()
 }
 
-// loginRequest is u's POST /api/login.
-func loginRequest(target rawhttp.Target, u seed.User) []byte {
+// loginBody is u's POST /api/login body.
+func loginBody(u seed.User) []byte {
 	body, _ := json.Marshal(map[string]string{"email": u.Email, "password": u.Password})
-	return rawhttp.BuildRequest(http.MethodPost, target, "/api/login", http.Header{"Content-Type": {"application/json"}}, body)
+	return body
 }
 
 // loginCookie logs u in and answers "sid=...".
 func loginCookie(ctx context.Context, target rawhttp.Target, u seed.User) (string, error) {
-	req := loginRequest(target, u)
+	req := rawhttp.BuildRequest(http.MethodPost, target, "/api/login", http.Header{"Content-Type": {"application/json"}}, loginBody(u))
 	c := rawhttp.NewConn(target, 10*time.Second)
 	defer c.Close()
 	for attempt := 0; attempt < 5; attempt++ {

@@ -95,6 +95,9 @@ type Prediction struct {
 	ServerHosts, GeneratorHosts         int
 	// LoginsPerSecondPerCore is what one core of argon2 sustains.
 	LoginsPerSecondPerCore float64
+	// MemoryNotMeasured names the per-socket memory figures the model
+	// lacks (its run saw no growth): the memory lines leave them out.
+	MemoryNotMeasured []string
 }
 
 // Predict multiplies w by the unit costs of m and sizes hosts of h.
@@ -154,6 +157,12 @@ func Predict(m Model, w Workload, h Host) Prediction {
 	}
 	p.ServerMemoryBytes = m.ServerBaseRSS*float64(w.Workers) + p.Sockets*max(0, m.ServerRSSPerSocket)
 	p.GenMemoryBytes = p.Sockets * max(0, m.GeneratorRSSPerSocket)
+	if m.ServerRSSPerSocket <= 0 {
+		p.MemoryNotMeasured = append(p.MemoryNotMeasured, "server")
+	}
+	if m.GeneratorRSSPerSocket <= 0 {
+		p.MemoryNotMeasured = append(p.MemoryNotMeasured, "generator")
+	}
 	// One descriptor per socket and per connection, the pool, and the
 	// process's own (listeners, logs, epoll: 64 each).
 	p.ServerFDs = int(math.Ceil(p.Sockets)) + w.HTTPConns + w.DBPool*w.Workers + 64*w.Workers
@@ -207,7 +216,11 @@ func (p Prediction) Print(w io.Writer, h Host) {
 	tw.Flush()
 	fmt.Fprintf(w, "server cores: %.2f steady, %.2f at the end of the ramp\n", p.ServerCores, p.ServerCoresRamp)
 	fmt.Fprintf(w, "generator cores: %.2f steady, %.2f at the end of the ramp\n", p.GeneratorCores, p.GeneratorCoresRamp)
-	fmt.Fprintf(w, "memory: server %.0f MiB, generator %.0f MiB\n", p.ServerMemoryBytes/(1<<20), p.GenMemoryBytes/(1<<20))
+	fmt.Fprintf(w, "memory: server %.0f MiB, generator %.0f MiB", p.ServerMemoryBytes/(1<<20), p.GenMemoryBytes/(1<<20))
+	if len(p.MemoryNotMeasured) > 0 {
+		fmt.Fprintf(w, " (per-socket memory not measured for the %s: sockets not counted)", strings.Join(p.MemoryNotMeasured, " and "))
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "file descriptors: server %d, generator %d\n", p.ServerFDs, p.GeneratorFDs)
 	fmt.Fprintf(w, "postgres connections: %d (pool ceiling: %d process(es) x %d)\n", p.PostgresConns, wl.Workers, wl.DBPool)
 	fmt.Fprintf(w, "redis ops/s: %.0f\n", p.RedisOpsPerSec)

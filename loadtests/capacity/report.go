@@ -49,7 +49,7 @@ func Markdown(res Results) string {
 	}
 	m0 := res.Models[0]
 	fmt.Fprintf(&b, "Started %s. Machine: %s.  \nInstructions: %s.  \n", m0.Started, m0.Machine, m0.Instructions)
-	b.WriteString("Each unit is measured alone, one phase at a time, on the running server: server = CPU of its process tree (internal/proc), generator = this process (the load generator's own client code), the idle server's CPU subtracted; a frame's cost is net of its webhooks' and of the idle sockets'. Costs in µs of CPU per unit.\n\n")
+	b.WriteString("Each unit is measured alone, one phase at a time, on the running server: server = CPU of its process tree (internal/proc), generator = this process (the load generator's own code: loadgen.RunRate / RunFixed and its socket client), the idle server's CPU subtracted; a frame's cost is net of its webhooks' and of the idle sockets'. Costs in µs of CPU per unit.\n\n")
 	for _, m := range res.Models {
 		fmt.Fprintf(&b, "## %s\n\nServer: `%s`; idle server %.3f cores; server RSS %.0f MiB with no socket (after a GC), %s per socket; generator %s per socket.\n\n",
 			m.Label, m.ServerID, m.BaselineServerCores, m.ServerBaseRSS/(1<<20), bytesPer(m.ServerRSSPerSocket), bytesPer(m.GeneratorRSSPerSocket))
