@@ -471,18 +471,9 @@ func dialAll(ctx context.Context, url string, hdr http.Header, n, conc int, onMe
 	return out, bad.Load()
 }
 
+// sleep waits d or the end of ctx; false when ctx ended.
 func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
+	return loadgen.SleepUntil(ctx, time.Now().Add(d))
 }
 
 // selfRSS is this process's resident memory in bytes.

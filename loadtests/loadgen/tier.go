@@ -209,8 +209,8 @@ func (r *tierRun) reportEverySecond(ctx context.Context) (stop func()) {
 	return func() { <-done }
 }
 
-// sleepUntil waits for t or the end of ctx; false when ctx ended.
-func sleepUntil(ctx context.Context, t time.Time) bool {
+// SleepUntil waits for t or the end of ctx; false when ctx ended.
+func SleepUntil(ctx context.Context, t time.Time) bool {
 	d := time.Until(t)
 	if d <= 0 {
 		return ctx.Err() == nil
@@ -231,7 +231,7 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 func (r *tierRun) user(ctx context.Context, u int) Socket {
 	t := r.cfg.Tier
 	startAt := r.cfg.Start.Add(time.Duration(float64(t.Ramp()) * float64(u) / float64(t.Users)))
-	if !sleepUntil(ctx, startAt) {
+	if !SleepUntil(ctx, startAt) {
 		return nil
 	}
 	s := r.sessions[r.sessionOf(u)]
@@ -246,7 +246,7 @@ func (r *tierRun) user(ctx context.Context, u int) Socket {
 	first := time.Now()
 	for k := 0; ; k++ {
 		intended := first.Add(time.Duration(k) * t.Think())
-		if !sleepUntil(ctx, intended) {
+		if !SleepUntil(ctx, intended) {
 			break
 		}
 		r.pageLoad(ctx, s, intended)
@@ -312,7 +312,7 @@ func (r *tierRun) doLogin(ctx context.Context, s *session, intended time.Time) b
 			}
 			return true
 		}
-		if !sleepUntil(ctx, time.Now().Add(loginBackoff(attempt))) {
+		if !SleepUntil(ctx, time.Now().Add(loginBackoff(attempt))) {
 			return false
 		}
 		intended = time.Now()
@@ -406,7 +406,7 @@ func (r *tierRun) dialSocket(ctx context.Context, s *session, us *userSocket) bo
 		atomic.AddInt64(&r.sockets.Dropped, 1)
 		r.col.Sockets.Add(-1)
 		go func() {
-			if sleepUntil(ctx, time.Now().Add(jitter())) {
+			if SleepUntil(ctx, time.Now().Add(jitter())) {
 				r.dialSocket(ctx, s, us)
 			}
 		}()
@@ -425,7 +425,7 @@ func (r *tierRun) dialSocket(ctx context.Context, s *session, us *userSocket) bo
 		}
 		r.sockRec.Record(TypeSocket, t0, time.Now(), "ws_connect")
 		atomic.AddInt64(&r.sockets.Failed, 1)
-		if attempt >= 4 || !sleepUntil(ctx, time.Now().Add(jitter())) {
+		if attempt >= 4 || !SleepUntil(ctx, time.Now().Add(jitter())) {
 			return false
 		}
 	}
