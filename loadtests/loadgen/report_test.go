@@ -210,8 +210,8 @@ func TestSessionCookie(t *testing.T) {
 		{nil, ""},
 	}
 	for _, tc := range tests {
-		if got := sessionCookie(tc.in); got != tc.want {
-			t.Errorf("sessionCookie(%q) = %q; want %q", tc.in, got, tc.want)
+		if got := SessionCookie(tc.in); got != tc.want {
+			t.Errorf("SessionCookie(%q) = %q; want %q", tc.in, got, tc.want)
 		}
 	}
 }
