@@ -73,6 +73,7 @@ func runTier(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	procs := fs.Int("processes", 0, "generator processes (default: from the tier and --max-conns)")
 	maxConns := fs.Int("max-conns", loadgen.DefaultMaxConnsPerProcess, "connections per generator process")
 	hostProfile := fs.String("host-profile", "", "JSON file stating the tuning profile the run is under (written by loadtest); goes in the report header")
+	metricsAddr := fs.String("metrics-addr", "", "serve the generator's own /metrics here while it runs, e.g. 127.0.0.1:9465 (default: none)")
 	if err := fs.Parse(args); err != nil {
 		return loadgen.ExitUsage
 	}
@@ -100,8 +101,13 @@ func runTier(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "loadgen: tier %s: %d users, %.0f requests/s implied (%d processes), %s\n",
 		tier.Name, tier.Users, tier.RequestsPerSecond(), max(*procs, tier.Processes(*maxConns)), tier.Duration())
+	metrics, code := serveMetrics(ctx, *metricsAddr, stderr)
+	if code != 0 {
+		return code
+	}
 	res, err := loadgen.Run(ctx, loadgen.RunConfig{
-		TierConfig:         loadgen.TierConfig{Tier: tier, BaseURL: *baseURL, WSURL: *wsURL, Seed: seed, ServerPID: *pid, Progress: stderr},
+		TierConfig: loadgen.TierConfig{Tier: tier, BaseURL: *baseURL, WSURL: *wsURL, Seed: seed, ServerPID: *pid,
+			Progress: stderr, Metrics: metrics},
 		MaxConnsPerProcess: *maxConns, Processes: *procs,
 	})
 	if err != nil {
@@ -117,6 +123,21 @@ func runTier(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprint(stdout, loadgen.Summary(res))
 	fmt.Fprintf(stdout, "\nreport: %s\n", dir)
 	return loadgen.ExitCode(res)
+}
+
+// serveMetrics serves the generator's /metrics on addr ("" : none).
+func serveMetrics(ctx context.Context, addr string, stderr io.Writer) (*loadgen.Metrics, int) {
+	if addr == "" {
+		return nil, 0
+	}
+	m := loadgen.NewMetrics()
+	got, err := m.Serve(ctx, addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "loadgen:", err)
+		return nil, loadgen.ExitUsage
+	}
+	fmt.Fprintf(stderr, "loadgen: metrics on http://%s/metrics\n", got)
+	return m, 0
 }
 
 type headerFlag http.Header
@@ -143,6 +164,7 @@ func runLoad(ctx context.Context, mode string, args []string, stdout, stderr io.
 	warm := fs.Duration("warmup", 0, "warm-up before measuring")
 	pid := fs.Int("server-pid", 0, "server pid (CPU time in the result)")
 	jsonOut := fs.String("json", "", "write the result JSON here")
+	metricsAddr := fs.String("metrics-addr", "", "serve the generator's own /metrics here while it runs (default: none)")
 	hdr := http.Header{}
 	fs.Var(headerFlag(hdr), "H", `header "Name: value" (repeatable)`)
 	if err := fs.Parse(args); err != nil || *url == "" {
@@ -153,14 +175,18 @@ func runLoad(ctx context.Context, mode string, args []string, stdout, stderr io.
 	if *body != "" {
 		b = []byte(*body)
 	}
+	metrics, code := serveMetrics(ctx, *metricsAddr, stderr)
+	if code != 0 {
+		return code
+	}
 	var res *loadgen.Result
 	var err error
 	if mode == "fixed" {
 		res, err = loadgen.RunFixed(ctx, loadgen.FixedConfig{URL: *url, Method: *method, Header: hdr, Body: b,
-			Conns: *conns, Duration: *dur, Warmup: *warm, ServerPID: *pid, Progress: stderr})
+			Conns: *conns, Duration: *dur, Warmup: *warm, ServerPID: *pid, Progress: stderr, Metrics: metrics})
 	} else {
 		res, err = loadgen.RunRate(ctx, loadgen.RateConfig{URL: *url, Method: *method, Header: hdr, Body: b,
-			Rate: *rate, Conns: *conns, Duration: *dur, Warmup: *warm, ServerPID: *pid, Progress: stderr})
+			Rate: *rate, Conns: *conns, Duration: *dur, Warmup: *warm, ServerPID: *pid, Progress: stderr, Metrics: metrics})
 	}
 	if err != nil && res == nil {
 		fmt.Fprintln(stderr, "loadgen:", err)
