@@ -17,7 +17,7 @@ import (
 // connection's IdleTimeout (or the whole grace period). A connection is busy
 // from the first bytes of a request (tracer Start) until its response is
 // flushed (tracer Finish). Hijacked (WebSocket) connections stay busy: the
-// realtime hub closes them itself (1001).
+// realtime hub closes them itself (1012).
 type connTracker struct {
 	mu    sync.Mutex
 	conns map[*connState]struct{}

@@ -108,7 +108,8 @@ type Server struct {
 	conns   *connTracker
 	start   time.Time
 
-	draining atomic.Bool
+	draining atomic.Bool // /health/ready answers 503
+	closing  atomic.Bool // every response asks the client to close its connection
 
 	detailMu sync.Mutex
 	details  []healthDetail
@@ -281,8 +282,14 @@ func (s *Server) Run() error {
 }
 
 // SetDraining turns /health/ready to 503 at once (load balancers stop
-// sending new requests) while the server keeps serving.
-func (s *Server) SetDraining() { s.draining.Store(true) }
+// sending new requests) while the server keeps accepting and serving; from
+// now on every response says "Connection: close", so keep-alive clients
+// (a balancer's upstream pool included) open their next request elsewhere
+// instead of finding their connection closed when the listener goes.
+func (s *Server) SetDraining() {
+	s.draining.Store(true)
+	s.closing.Store(true)
+}
 
 // Draining reports whether SetDraining or Shutdown was called.
 func (s *Server) Draining() bool { return s.draining.Load() }
@@ -295,6 +302,19 @@ func (s *Server) Draining() bool { return s.draining.Load() }
 // down first or register it with OnShutdown.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.SetDraining()
+	return s.stop(ctx)
+}
+
+// Retire is Shutdown without the readiness flip: a cluster worker replaced
+// in a rolling restart leaves while its siblings keep the port (and the
+// instance) ready, so a balancer's check that lands on it must still see
+// 200. Responses say "Connection: close" from now on.
+func (s *Server) Retire(ctx context.Context) error {
+	s.closing.Store(true)
+	return s.stop(ctx)
+}
+
+func (s *Server) stop(ctx context.Context) error {
 	stop := make(chan struct{})
 	go s.closeIdleLoop(stop)
 	err := s.h.Shutdown(ctx)
@@ -310,7 +330,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // OnShutdown registers fn to run, concurrently with the others, as soon as
 // Shutdown starts (hertz's OnShutdown hooks); fn's ctx ends at the grace
-// deadline. Register the realtime hub's Shutdown here so sockets get 1001
+// deadline. Register the realtime hub's Shutdown here so sockets get 1012
 // while requests drain.
 func (s *Server) OnShutdown(fn func(ctx context.Context)) {
 	s.h.OnShutdown = append(s.h.OnShutdown, fn)

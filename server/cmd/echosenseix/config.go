@@ -86,6 +86,8 @@ type ClusterConfig struct {
 	MaxRestarts int `env:"CLUSTER_MAX_RESTARTS" envDefault:"10" unit:"count" doc:"restarts of one worker slot allowed within 60 s; one more and the slot is given up"`
 	// CLUSTER_SHUTDOWN_TIMEOUT, default 30000 ms: grace period of a shutdown.
 	ShutdownTimeout Millis `env:"CLUSTER_SHUTDOWN_TIMEOUT" envDefault:"30000" unit:"ms" doc:"grace period for in-flight requests on SIGTERM/SIGINT (single process and cluster); exit 1 when it passes"`
+	// SHUTDOWN_DRAIN_DELAY, default 10000 ms: serving on after SIGTERM with readiness 503.
+	DrainDelay Millis `env:"SHUTDOWN_DRAIN_DELAY" envDefault:"10000" unit:"ms" doc:"on SIGTERM, /health/ready answers 503 at once while the server keeps accepting and serving this long, every response saying Connection: close; then the listeners close and CLUSTER_SHUTDOWN_TIMEOUT starts. The default covers the readiness probe of deploy/k8s (periodSeconds 5 x failureThreshold 2 = 10 s, also the time kube-proxy and ingresses take to drop a terminating pod) and haproxy's check (inter 2s fall 2 = 4 s); nginx, which does not probe, learns from the Connection: close answers. Kubernetes' terminationGracePeriodSeconds must exceed this plus CLUSTER_SHUTDOWN_TIMEOUT. SIGINT (Ctrl-C) skips it; 0 = off"`
 	// CLUSTER_LISTEN_MODE, default shared: how workers share the port.
 	ListenMode string `env:"CLUSTER_LISTEN_MODE" envDefault:"shared" unit:"shared|reuseport" doc:"shared: the primary opens one socket and passes it to every worker (no queued connection is lost when a worker dies); reuseport: each worker binds with SO_REUSEPORT"`
 	// CLUSTER_READY_TIMEOUT, default 30000 ms: time a new worker has to report ready.

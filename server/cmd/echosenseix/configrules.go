@@ -34,6 +34,7 @@ func (c *Config) rules() []rule {
 		{"CLUSTER_RESTART_DELAY", c.Cluster.RestartDelay, c.Cluster.RestartDelay >= 0, "milliseconds >= 0"},
 		{"CLUSTER_MAX_RESTARTS", c.Cluster.MaxRestarts, c.Cluster.MaxRestarts >= 0, "an integer >= 0"},
 		{"CLUSTER_SHUTDOWN_TIMEOUT", c.Cluster.ShutdownTimeout, c.Cluster.ShutdownTimeout > 0, "milliseconds > 0"},
+		{"SHUTDOWN_DRAIN_DELAY", c.Cluster.DrainDelay, c.Cluster.DrainDelay >= 0 && c.Cluster.DrainDelay.D() <= 10*time.Minute, "milliseconds from 0 to 600000"},
 		{"CLUSTER_LISTEN_MODE", c.Cluster.ListenMode, oneOf(c.Cluster.ListenMode, "shared", "reuseport"), "shared or reuseport"},
 		{"CLUSTER_READY_TIMEOUT", c.Cluster.ReadyTimeout, c.Cluster.ReadyTimeout > 0, "milliseconds > 0"},
 		{"CACHE_PROVIDER", c.Cache.Provider, oneOf(c.Cache.Provider, "memory", "redis"), "memory or redis"},

@@ -278,7 +278,7 @@ func (a *app) openHTTP(cfg *Config, log *slog.Logger, st stores, ln net.Listener
 	}
 	a.http = srv
 	if a.hub != nil {
-		// Sockets get 1001 while requests drain; hijacked connections would
+		// Sockets get 1012 while requests drain; hijacked connections would
 		// otherwise hold HTTP Shutdown until its deadline.
 		srv.OnShutdown(func(ctx context.Context) { _ = a.hub.Shutdown(ctx) })
 	}
