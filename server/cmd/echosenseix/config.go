@@ -116,6 +116,8 @@ type RedisConfig struct {
 	Password string `env:"REDIS_PASSWORD" envDefault:"" unit:"secret" doc:"Redis password (ignored when REDIS_URL is set)"`
 	// REDIS_DB, default 0.
 	DB int `env:"REDIS_DB" envDefault:"0" unit:"index" doc:"Redis database number (ignored when REDIS_URL is set)"`
+	// REDIS_TIMEOUT, default 500 ms: longest wait for one Redis reply.
+	Timeout Millis `env:"REDIS_TIMEOUT" envDefault:"500" unit:"ms" doc:"longest wait for one reply of the cache, session and login-throttle calls; past it the call fails (the cache falls back to Postgres) and the connection stays open. A connection is closed, and the client-side copies it filled dropped, only when its health PING goes unanswered for 4x this (at least 1 s), which also bounds how long a partitioned instance serves its client-side copies (1 s + 4x this). The job queue (2 s) and the event bus (5 s) have their own"`
 	// REDIS_URL, default none: overrides REDIS_HOST/PORT/PASSWORD/DB.
 	URL string `env:"REDIS_URL" envDefault:"" unit:"url" doc:"redis://[:password@]host:port/db, or rediss://... for TLS (the server's certificate is verified for host); overrides REDIS_HOST, REDIS_PORT, REDIS_PASSWORD and REDIS_DB; setting it also puts the event bus on Redis"`
 
