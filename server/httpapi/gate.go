@@ -13,6 +13,10 @@ import (
 // has written the response itself; done, when not nil, must be called once
 // the route has answered.
 func (s *Server) gate(ctx context.Context, c *app.RequestContext, ws bool) (ok bool) {
+	if headRead(ctx) {
+		s.refuseConnection(c)
+		return false
+	}
 	if s.closing.Load() && !ws {
 		// hertz closes the connection after this response.
 		c.Response.Header.SetConnectionClose(true)

@@ -112,6 +112,10 @@ func (s *Server) unmatched(status int, msg string) app.HandlerFunc {
 	}
 	return func(ctx context.Context, c *app.RequestContext) {
 		start := time.Now()
+		if headRead(ctx) {
+			s.refuseConnection(c)
+			return
+		}
 		if s.closing.Load() {
 			c.Response.Header.SetConnectionClose(true)
 		}

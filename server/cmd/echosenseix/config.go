@@ -54,6 +54,10 @@ type HTTPConfig struct {
 	BodyLimit int `env:"BODY_LIMIT" envDefault:"1048576" unit:"bytes" doc:"largest request body of the JSON routes (documents and webhooks have their own limits); a larger declared Content-Length answers 413 before the body is read"`
 	// HTTP_READ_TIMEOUT, default 30000 ms.
 	ReadTimeout Millis `env:"HTTP_READ_TIMEOUT" envDefault:"30000" unit:"ms" doc:"longest time to read a request"`
+	// HTTP_HEADER_TIMEOUT, default 10000 ms: the whole request head.
+	HeaderTimeout Millis `env:"HTTP_HEADER_TIMEOUT" envDefault:"10000" unit:"ms" doc:"longest time for a request's line and headers, from the accept (first request) or the request's first bytes (next ones) until they are all read; past it the connection is closed (slowloris: HTTP_READ_TIMEOUT only bounds each wait for bytes) and counted in http_connections_refused_total{reason=\"header_timeout\"}"`
+	// MAX_CONNECTIONS, default 0 (auto): open connections per process.
+	MaxConnections int `env:"MAX_CONNECTIONS" envDefault:"0" unit:"connections" doc:"open connections of one process on PORT (WebSockets on it included) past which a new connection's first request is answered 503 with Retry-After and code too_many_connections, then closed, and counted in http_connections_refused_total{reason=\"max_connections\"}; 0 = the open-file limit (RLIMIT_NOFILE) less 1024 descriptors for the pools and files, so clients get an answer instead of hanging in the backlog when accept would fail with EMFILE"`
 	// HTTP_WRITE_TIMEOUT, default 30000 ms.
 	WriteTimeout Millis `env:"HTTP_WRITE_TIMEOUT" envDefault:"30000" unit:"ms" doc:"longest time to write a response"`
 	// HTTP_IDLE_TIMEOUT, default 120000 ms.

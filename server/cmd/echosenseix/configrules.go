@@ -68,6 +68,8 @@ func (c *Config) rules() []rule {
 		{"PPROF_ADDR", c.Ops.PprofAddr, validHostPort(c.Ops.PprofAddr), "empty or host:port (port 0 to 65535), e.g. 127.0.0.1:6060"},
 		{"BODY_LIMIT", c.HTTP.BodyLimit, c.HTTP.BodyLimit >= 1024, "bytes >= 1024"},
 		{"HTTP_READ_TIMEOUT", c.HTTP.ReadTimeout, c.HTTP.ReadTimeout > 0, "milliseconds > 0"},
+		{"HTTP_HEADER_TIMEOUT", c.HTTP.HeaderTimeout, c.HTTP.HeaderTimeout > 0, "milliseconds > 0"},
+		{"MAX_CONNECTIONS", c.HTTP.MaxConnections, c.HTTP.MaxConnections >= 0 && c.HTTP.MaxConnections <= 10_000_000, "0 (auto) or an integer from 1 to 10000000"},
 		{"HTTP_WRITE_TIMEOUT", c.HTTP.WriteTimeout, c.HTTP.WriteTimeout > 0, "milliseconds > 0"},
 		{"HTTP_IDLE_TIMEOUT", c.HTTP.IdleTimeout, c.HTTP.IdleTimeout > 0, "milliseconds > 0"},
 		{"COOKIE_SECURE", c.HTTP.CookieSecure, oneOf(c.HTTP.CookieSecure, "auto", "true", "false"), "auto, true or false"},
