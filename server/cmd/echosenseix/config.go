@@ -187,6 +187,8 @@ type RealtimeConfig struct {
 	TokenSecret string `env:"REALTIME_TOKEN_SECRET" envDefault:"" unit:"secret" doc:"HMAC key signing WebSocket tokens; empty = random at start (shared by the workers of one cluster, not by instances)"`
 	// REALTIME_PORT, default 0: dedicated WebSocket port (0 = only PORT).
 	Port int `env:"REALTIME_PORT" envDefault:"0" unit:"port" doc:"0: /ws/realtime-sync is served on PORT only (hijacked HTTP connections, about 18-25 KB each); N: WebSockets are also served on port N (any path) by a dedicated event-driven listener, about 5 KB each with REALTIME_NETPOLL_BUFFER=1024: the 100k-connection mode. Every cluster worker binds N with SO_REUSEPORT; same authentication as on PORT (?token= or the session cookie)"`
+	// REALTIME_MAX_UNSENT_BYTES, default 131072: kernel bytes a non-reading socket may hold.
+	MaxUnsentBytes int `env:"REALTIME_MAX_UNSENT_BYTES" envDefault:"131072" unit:"bytes" doc:"bytes the kernel may hold for one WebSocket that its client has not accepted (written, not yet sent: a client that stopped reading); past it the socket is closed with 1013 and counted in ws_dropped_total{reason=\"backpressure\"}, so a client that never reads costs at most this much kernel memory instead of a send buffer Linux grows to megabytes"`
 	// REALTIME_NETPOLL_BUFFER, default 0 bytes: netpoll's per-connection buffer.
 	NetpollBuffer int `env:"REALTIME_NETPOLL_BUFFER" envDefault:"0" unit:"bytes" doc:"per-connection buffer of every netpoll connection of the process, HTTP included (buffers still grow for larger requests); 0 = netpoll's default (8 KiB in, 4 KiB out); 1024 for the 100k tier"`
 }

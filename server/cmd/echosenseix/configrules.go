@@ -64,6 +64,7 @@ func (c *Config) rules() []rule {
 		{"WEBHOOK_TOLERANCE", c.Ingest.WebhookTolerance, c.Ingest.WebhookTolerance.D() >= time.Second && c.Ingest.WebhookTolerance.D() <= 24*time.Hour, "seconds from 1 to 86400"},
 		{"WEBHOOK_NEGATIVE_CACHE_TTL", c.Ingest.WebhookNegativeCacheTTL, c.Ingest.WebhookNegativeCacheTTL >= 0 && c.Ingest.WebhookNegativeCacheTTL.D() <= time.Hour, "milliseconds from 0 (off) to 3600000"},
 		{"REALTIME_PORT", c.Realtime.Port, c.Realtime.Port >= 0 && c.Realtime.Port <= 65535 && c.Realtime.Port != c.HTTP.Port, "0 or a port from 1 to 65535 other than PORT"},
+		{"REALTIME_MAX_UNSENT_BYTES", c.Realtime.MaxUnsentBytes, c.Realtime.MaxUnsentBytes >= 4096 && c.Realtime.MaxUnsentBytes <= 64<<20, "bytes from 4096 to 67108864"},
 		{"REALTIME_NETPOLL_BUFFER", c.Realtime.NetpollBuffer, c.Realtime.NetpollBuffer == 0 || (c.Realtime.NetpollBuffer >= 512 && c.Realtime.NetpollBuffer <= 1<<20), "0 or bytes from 512 to 1048576"},
 		{"PPROF_ADDR", c.Ops.PprofAddr, validHostPort(c.Ops.PprofAddr), "empty or host:port (port 0 to 65535), e.g. 127.0.0.1:6060"},
 		{"BODY_LIMIT", c.HTTP.BodyLimit, c.HTTP.BodyLimit >= 1024, "bytes >= 1024"},
