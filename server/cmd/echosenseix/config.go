@@ -58,6 +58,12 @@ type HTTPConfig struct {
 	HeaderTimeout Millis `env:"HTTP_HEADER_TIMEOUT" envDefault:"10000" unit:"ms" doc:"longest time for a request's line and headers, from the accept (first request) or the request's first bytes (next ones) until they are all read; past it the connection is closed (slowloris: HTTP_READ_TIMEOUT only bounds each wait for bytes) and counted in http_connections_refused_total{reason=\"header_timeout\"}"`
 	// MAX_CONNECTIONS, default 0 (auto): open connections per process.
 	MaxConnections int `env:"MAX_CONNECTIONS" envDefault:"0" unit:"connections" doc:"open connections of one process on PORT (WebSockets on it included) past which a new connection's first request is answered 503 with Retry-After and code too_many_connections, then closed, and counted in http_connections_refused_total{reason=\"max_connections\"}; 0 = the open-file limit (RLIMIT_NOFILE) less 1024 descriptors for the pools and files, so clients get an answer instead of hanging in the backlog when accept would fail with EMFILE"`
+	// OVERLOAD_SHEDDING, default true: the adaptive concurrency limit.
+	OverloadShedding bool `env:"OVERLOAD_SHEDDING" envDefault:"true" unit:"bool" doc:"limit the requests running at once adaptively (every route but /health*, /metrics and the WebSocket entry): while the average latency stays within OVERLOAD_TARGET_LATENCY (or twice the lowest 100 ms average of the last minute, at most 1 s) the limit stays at or grows toward OVERLOAD_MAX_CONCURRENCY; above it the limit falls by the ratio, and requests past it answer 503 with Retry-After: 1 and code overloaded at once (http_connections_refused_total{reason=\"overload\"}, http_concurrency_limit)"`
+	// OVERLOAD_TARGET_LATENCY, default 100 ms.
+	OverloadTarget Millis `env:"OVERLOAD_TARGET_LATENCY" envDefault:"100" unit:"ms" doc:"average request latency the overload limit always allows before it lowers the limit"`
+	// OVERLOAD_MAX_CONCURRENCY, default 4096: requests running at once at most.
+	OverloadMax int `env:"OVERLOAD_MAX_CONCURRENCY" envDefault:"4096" unit:"requests" doc:"largest (and starting) overload limit of one process"`
 	// HTTP_WRITE_TIMEOUT, default 30000 ms.
 	WriteTimeout Millis `env:"HTTP_WRITE_TIMEOUT" envDefault:"30000" unit:"ms" doc:"longest time to write a response"`
 	// HTTP_IDLE_TIMEOUT, default 120000 ms.

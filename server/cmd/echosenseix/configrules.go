@@ -71,6 +71,8 @@ func (c *Config) rules() []rule {
 		{"HTTP_READ_TIMEOUT", c.HTTP.ReadTimeout, c.HTTP.ReadTimeout > 0, "milliseconds > 0"},
 		{"HTTP_HEADER_TIMEOUT", c.HTTP.HeaderTimeout, c.HTTP.HeaderTimeout > 0, "milliseconds > 0"},
 		{"MAX_CONNECTIONS", c.HTTP.MaxConnections, c.HTTP.MaxConnections >= 0 && c.HTTP.MaxConnections <= 10_000_000, "0 (auto) or an integer from 1 to 10000000"},
+		{"OVERLOAD_TARGET_LATENCY", c.HTTP.OverloadTarget, c.HTTP.OverloadTarget.D() >= time.Millisecond && c.HTTP.OverloadTarget.D() <= time.Minute, "milliseconds from 1 to 60000"},
+		{"OVERLOAD_MAX_CONCURRENCY", c.HTTP.OverloadMax, c.HTTP.OverloadMax >= 8 && c.HTTP.OverloadMax <= 1_000_000, "an integer from 8 to 1000000"},
 		{"HTTP_WRITE_TIMEOUT", c.HTTP.WriteTimeout, c.HTTP.WriteTimeout > 0, "milliseconds > 0"},
 		{"HTTP_IDLE_TIMEOUT", c.HTTP.IdleTimeout, c.HTTP.IdleTimeout > 0, "milliseconds > 0"},
 		{"COOKIE_SECURE", c.HTTP.CookieSecure, oneOf(c.HTTP.CookieSecure, "auto", "true", "false"), "auto, true or false"},

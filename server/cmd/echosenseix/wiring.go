@@ -21,6 +21,7 @@ import (
 	"github.com/echosenseix/echosenseix/server/inmem"
 	"github.com/echosenseix/echosenseix/server/internal/auth"
 	"github.com/echosenseix/echosenseix/server/internal/groupcommit"
+	"github.com/echosenseix/echosenseix/server/internal/shed"
 	"github.com/echosenseix/echosenseix/server/postgres"
 	"github.com/echosenseix/echosenseix/server/realtime"
 	"github.com/echosenseix/echosenseix/server/redis"
@@ -260,6 +261,7 @@ func (a *app) openHTTP(cfg *Config, log *slog.Logger, st stores, ln net.Listener
 		WriteTimeout:     cfg.HTTP.WriteTimeout.D(),
 		HeaderTimeout:    cfg.HTTP.HeaderTimeout.D(),
 		MaxConnections:   maxConnections(cfg.HTTP.MaxConnections),
+		Overload:         overload(cfg.HTTP),
 		IdleTimeout:      cfg.HTTP.IdleTimeout.D(),
 		ShutdownTimeout:  cfg.Cluster.ShutdownTimeout.D(),
 		CookieSecure:     cfg.HTTP.CookieSecure == "true",
@@ -485,4 +487,12 @@ func maxConnections(n int) int {
 		return 0 // unknown or unlimited: no bound of our own
 	}
 	return max(int(l.Cur)-reservedFiles, 64)
+}
+
+// overload is the overload limit of cfg, nil when OVERLOAD_SHEDDING=false.
+func overload(cfg HTTPConfig) *shed.Config {
+	if !cfg.OverloadShedding {
+		return nil
+	}
+	return &shed.Config{Target: cfg.OverloadTarget.D(), Max: cfg.OverloadMax}
 }
