@@ -7,6 +7,7 @@ import (
 	"github.com/cloudwego/hertz/pkg/common/ut"
 
 	"github.com/echosenseix/echosenseix/server/httpapi"
+	"github.com/echosenseix/echosenseix/server/internal/shed"
 )
 
 // Benchmarks run in process through hertz's ut.PerformRequest, which builds
@@ -73,5 +74,30 @@ func BenchmarkWebhookDuplicate(b *testing.B) {
 		if w.Code != 200 {
 			b.Fatal(w.Code, w.Body.String())
 		}
+	}
+}
+
+// BenchmarkAgentCachedShed is BenchmarkAgentCached without and with the
+// overload limit: what the limiter costs a request on the fast path.
+func BenchmarkAgentCachedShed(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		lim  *shed.Config
+	}{{"off", nil}, {"on", &shed.Config{}}} {
+		b.Run(tc.name, func(b *testing.B) {
+			e := newEnv(b, backends[0], func(c *httpapiConfig, _ *httpapiDeps) {
+				c.SessionCacheTTL = time.Minute
+				c.Overload = tc.lim
+			})
+			eng := e.srv.Engine()
+			path := "/api/agents/" + e.a.agent.ID
+			hdr := ut.Header{Key: "Cookie", Value: e.a.cookie}
+			b.ReportAllocs()
+			for b.Loop() {
+				if w := ut.PerformRequest(eng, "GET", path, nil, hdr); w.Code != 200 {
+					b.Fatal(w.Code)
+				}
+			}
+		})
 	}
 }
