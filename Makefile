@@ -34,7 +34,7 @@ lint: $(GOBIN)/staticcheck ## go vet + staticcheck + repocheck (no tracked build
 	$(GO) run ./tools/repocheck
 
 .PHONY: test
-test: lint ## Lint, go test -race ./... against real Postgres and Redis (stack helper), then the fuzz targets
+test: lint ## Lint, go test -race ./... against real Postgres, Redis, RabbitMQ and NATS (stack helper), then the fuzz targets
 	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v /integration/)
 	$(MAKE) fuzz
 	@# The fault suites assert recovery bounds (Redis back within 5 s): run them

@@ -112,11 +112,32 @@ func derived(ms []report.Measurement) []report.Measurement {
 	return out
 }
 
-// explicitMicroRows pair micro benchmarks the naming rules cannot.
+// explicitMicroRows pair micro benchmarks the naming rules cannot: within
+// a package, or one provider against the current one in another package
+// (RabbitMQ against asynq, NATS JetStream against Redis pub/sub: ratio > 1
+// would mean the new provider is faster; it pays for durability instead).
 func explicitMicroRows() []report.RowSpec {
-	const gc = "github.com/echosenseix/echosenseix/server/internal/groupcommit "
+	const (
+		mod = "github.com/echosenseix/echosenseix/server/"
+		gc  = mod + "internal/groupcommit "
+		rmq = mod + "rabbitmq "
+		aq  = mod + "redis/queue "
+		nts = mod + "nats "
+		rds = mod + "redis "
+	)
 	return []report.RowSpec{{Title: "server/internal/groupcommit Ingest: group commit vs one INSERT per request, 256 concurrent",
-		Ours: gc + "Ingest/group/default", Peer: gc + "Ingest/disabled", PeerLabel: "single inserts"}}
+		Ours: gc + "Ingest/group/default", Peer: gc + "Ingest/disabled", PeerLabel: "single inserts"},
+		{Title: "server/rabbitmq QueueAdd/serial: RabbitMQ enqueue (persistent, confirmed) vs asynq",
+			Ours: rmq + "QueueAdd/serial", Peer: aq + "QueueAdd/serial", PeerLabel: "asynq (Redis)"},
+		{Title: "server/rabbitmq QueueAdd/parallel: RabbitMQ enqueue vs asynq, GOMAXPROCS producers",
+			Ours: rmq + "QueueAdd/parallel", Peer: aq + "QueueAdd/parallel", PeerLabel: "asynq (Redis)"},
+		{Title: "server/rabbitmq QueueRoundTrip: enqueue to handler run, one job in flight, vs asynq",
+			Ours: rmq + "QueueRoundTrip", Peer: aq + "QueueRoundTrip", PeerLabel: "asynq (Redis)"},
+		{Title: "server/nats BusFanout/roundtrip: one event to another instance's subscriber, JetStream vs pub/sub",
+			Ours: nts + "BusFanout/roundtrip", Peer: rds + "BusFanout/roundtrip", PeerLabel: "Redis pub/sub"},
+		{Title: "server/nats BusFanout/publish/parallel: events per second to another instance, JetStream vs pub/sub",
+			Ours: nts + "BusFanout/publish/parallel", Peer: rds + "BusFanout/publish/parallel", PeerLabel: "Redis pub/sub"},
+	}
 }
 
 // Micro pairing: which sub-benchmark is ours and which is its peer.
