@@ -10,7 +10,7 @@
 // that finished in it is compared with the target, max(Target, 2 x the
 // lowest window average of the last minute), capped at MaxTarget. Above
 // the target the limit is multiplied by the gradient target/average (at
-// least 0.5); at or below it, and when the requests in flight reached half
+// least 0.5) after being lowered to the peak in flight; at or below it, and when the requests in flight reached half
 // the limit (so that an idle server does not grow a limit it never tests),
 // it grows by its square root (Gradient2's queue allowance), up to Max.
 // The limit starts at Max: a closed-loop load that saturates the CPU at
@@ -160,7 +160,9 @@ func (l *Limiter) update(now int64) {
 	target := l.target(now, avg)
 	switch {
 	case avg > target:
-		l.limf *= max(0.5, target/avg)
+		// The limit above the peak in flight was never tested: cut from the
+		// peak, so that a limit starting at Max reaches the load at once.
+		l.limf = min(l.limf, float64(max(peak, 1))) * max(0.5, target/avg)
 	case float64(peak) >= l.limf/2:
 		l.limf += math.Sqrt(l.limf)
 	}
