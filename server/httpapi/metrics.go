@@ -33,10 +33,13 @@ func newHTTPMetrics() *httpMetrics {
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "http_request_duration_seconds",
 			Help:    "HTTP request latency by route template and method.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+			Buckets: durationBuckets,
 		}, []string{"route", "method"}),
 	}
 }
+
+// durationBuckets are http_request_duration_seconds' upper bounds.
+var durationBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
 
 // routeMetrics are one route's pre-resolved children: the request path does
 // a slice index and atomic load, no label hashing and no allocation.
@@ -46,6 +49,8 @@ type routeMetrics struct {
 	method string
 	dur    prometheus.Observer
 	codes  [500]atomic.Pointer[prometheus.Counter] // index: status-100
+
+	exemplarAt [16]atomic.Int64 // per bucket (and +Inf): unix ns of its last exemplar (tracing on only)
 }
 
 func (m *httpMetrics) route(method, route string) *routeMetrics {
@@ -54,6 +59,11 @@ func (m *httpMetrics) route(method, route string) *routeMetrics {
 
 func (r *routeMetrics) observe(status int, d time.Duration) {
 	r.dur.Observe(d.Seconds())
+	r.count(status)
+}
+
+// count adds one answer with status to http_requests_total.
+func (r *routeMetrics) count(status int) {
 	if status < 100 || status >= 600 {
 		status = 500
 	}

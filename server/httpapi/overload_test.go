@@ -18,8 +18,8 @@ import (
 
 // overloadRun is what an open-loop load saw.
 type overloadRun struct {
-	sent, ok, shed, busy, failed int // shed: 503 overloaded (the limit); busy: the login's own 503 (hash slots)
-	p99                    time.Duration // of the 200s
+	sent, ok, shed, busy, failed int           // shed: 503 overloaded (the limit); busy: the login's own 503 (hash slots)
+	p99                          time.Duration // of the 200s
 }
 
 // openLoop posts logins at rate per second for d, each on its own

@@ -43,6 +43,7 @@ type Config struct {
 	Seed      SeedConfig
 	Host      HostConfig
 	Login     LoginConfig
+	Tracing   TracingConfig
 }
 
 // HTTPConfig is the public listener: address, body limit, timeouts and the session cookie.

@@ -65,10 +65,7 @@ func TestConfigDefaults(t *testing.T) {
 // TestConfigRules checks every validation rule: one bad value each, and the
 // exact start-up line it prints.
 func TestConfigRules(t *testing.T) {
-	tests := []struct {
-		env  map[string]string
-		want string // error text; "" = valid
-	}{
+	tests := []configCase{
 		{map[string]string{"CACHE_PROVIDER": "memcached"}, `CACHE_PROVIDER="memcached": want memory or redis`},
 		{map[string]string{"CACHE_PROVIDER": "redis"}, ""},
 		{map[string]string{"PORT": "0"}, `PORT="0": want a port from 1 to 65535`},
@@ -152,16 +149,7 @@ func TestConfigRules(t *testing.T) {
 		{map[string]string{"CLUSTER_TEST_CRASH": "startup:x"}, `CLUSTER_TEST_CRASH="startup:x": want empty, startup or startup:<slot>`},
 		{map[string]string{"CLUSTER_TEST_CRASH": "startup:1"}, ""},
 	}
-	for _, tt := range tests {
-		_, err := loadConfig(tt.env)
-		got := ""
-		if err != nil {
-			got = err.Error()
-		}
-		if got != tt.want {
-			t.Errorf("loadConfig(%v): got %q; want %q", tt.env, got, tt.want)
-		}
-	}
+	checkConfigErrors(t, tests)
 }
 
 func TestConfigDerived(t *testing.T) {
@@ -236,6 +224,28 @@ func TestSplitPool(t *testing.T) {
 		gotMax, gotMin := splitPool(tt.maxConns, tt.minConns, tt.workers)
 		if gotMax != tt.wantMax || gotMin != tt.wantMin {
 			t.Errorf("splitPool(%d, %d, %d) = %d, %d; want %d, %d", tt.maxConns, tt.minConns, tt.workers, gotMax, gotMin, tt.wantMax, tt.wantMin)
+		}
+	}
+}
+
+// configCase is a set of variables and the error loadConfig must give for
+// it ("" = valid).
+type configCase struct {
+	env  map[string]string
+	want string
+}
+
+// checkConfigErrors runs loadConfig over every case.
+func checkConfigErrors(t *testing.T, tests []configCase) {
+	t.Helper()
+	for _, tt := range tests {
+		_, err := loadConfig(tt.env)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tt.want {
+			t.Errorf("loadConfig(%v):\n got %q\nwant %q", tt.env, got, tt.want)
 		}
 	}
 }

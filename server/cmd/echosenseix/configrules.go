@@ -81,5 +81,5 @@ func (c *Config) rules() []rule {
 		{"SEED_AGENTS", c.Seed.Agents, c.Seed.Agents >= 0 && c.Seed.Agents <= 1000, "an integer from 0 to 1000"},
 		{"TUNING_TIER", c.Host.TuningTier, c.Host.TuningTier == "" || oneOf(c.Host.TuningTier, hostcheck.TierNames()...), "empty, " + strings.Join(hostcheck.TierNames(), ", ")},
 		{"CLUSTER_TEST_CRASH", c.Cluster.TestCrash, validCrash(c.Cluster.TestCrash), "empty, startup or startup:<slot>"},
-	}, append(append(c.Redis.rules(), c.brokerRules()...), c.hardeningRules()...)...)
+	}, append(append(append(c.Redis.rules(), c.brokerRules()...), c.hardeningRules()...), c.Tracing.rules()...)...)
 }
