@@ -28,6 +28,11 @@ type Config struct {
 	Addr     string // host:port; default "127.0.0.1:6379"
 	Password string
 	DB       int
+	// Cluster, when set, holds the seed addresses (host:port) of a Redis
+	// Cluster and Addr and DB are ignored: the client learns the slot map
+	// from them and follows it through failovers. Keys that one command or
+	// script touches together carry a hash tag (see the package doc).
+	Cluster []string
 	// Prefix is prepended to every key and channel; default DefaultPrefix.
 	Prefix string
 	// DialTimeout bounds one connection attempt; default 1 s.

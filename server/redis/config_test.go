@@ -1,6 +1,7 @@
 package redis_test
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/echosenseix/echosenseix/server"
@@ -43,7 +44,7 @@ func TestParseURL(t *testing.T) {
 			t.Errorf("ParseURL(%q) TLS server name = %q; want %q", tt.in, gotTLS, tt.wantTLS)
 		}
 		got.TLS = nil
-		if got != tt.want {
+		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("ParseURL(%q) = %+v; want %+v", tt.in, got, tt.want)
 		}
 	}
