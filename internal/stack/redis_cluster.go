@@ -156,7 +156,8 @@ func nodeDo(addr string, cmd ...string) (string, error) {
 	if n, err := m.AsInt64(); err == nil {
 		return strconv.FormatInt(n, 10), nil
 	}
-	return m.ToString()
+	text, err := m.ToString()
+	return strings.TrimPrefix(text, "txt:"), err // a RESP3 verbatim string
 }
 
 // clusterNode is one line of CLUSTER NODES.
@@ -187,8 +188,8 @@ func clusterNodes(addr string) ([]clusterNode, error) {
 }
 
 // WaitHealthy waits until every running node reports cluster_state:ok and
-// agrees on which nodes are the masters serving slots, and every master
-// has a replica whose link is up, failing after timeout.
+// agrees on which nodes are the masters serving slots, and sees every
+// other running node as a replica of one of them, failing after timeout.
 func (c *RedisCluster) WaitHealthy(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	var last error
@@ -219,12 +220,19 @@ func (c *RedisCluster) healthy() error {
 			return err
 		}
 		var masters []string
+		serving := map[string]bool{}
 		for _, cn := range nodes {
 			if cn.master && cn.slots {
 				if cn.failed {
 					return fmt.Errorf("%s sees master %s failed", n.Addr, cn.addr)
 				}
 				masters = append(masters, cn.addr)
+				serving[cn.id] = true
+			}
+		}
+		for _, cn := range nodes {
+			if r := c.node(cn.addr); r != nil && r.Running() && !serving[cn.id] && (cn.failed || !serving[cn.masterID]) {
+				return fmt.Errorf("%s does not see %s as a replica of a serving master", n.Addr, cn.addr)
 			}
 		}
 		slices.Sort(masters)
