@@ -56,3 +56,20 @@ func TestNewClientUnreachable(t *testing.T) {
 		t.Fatalf("NewClient(unreachable) code = %q (%v); want %q", got, err, server.EUNAVAILABLE)
 	}
 }
+
+func TestParseClusterAddrs(t *testing.T) {
+	got, err := redis.ParseClusterAddrs("10.0.0.1:7000, 10.0.0.2:7001,redis://:pw@10.0.0.3:7002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"10.0.0.1:7000", "10.0.0.2:7001", "10.0.0.3:7002"}
+	if !reflect.DeepEqual(got.Cluster, want) || got.Password != "pw" || got.Addr != want[0] {
+		t.Errorf("ParseClusterAddrs = %+v; want Cluster %v, password pw", got, want)
+	}
+	for _, bad := range []string{"", " , ", "10.0.0.1", "10.0.0.1:0", "redis://h:1/2",
+		"redis://:a@h:1,redis://:b@h:2", "rediss://h:1,redis://h:2", "http://h:1"} {
+		if _, err := redis.ParseClusterAddrs(bad); err == nil {
+			t.Errorf("ParseClusterAddrs(%q) = nil error; want one", bad)
+		}
+	}
+}

@@ -116,6 +116,8 @@ type RedisConfig struct {
 	DB int `env:"REDIS_DB" envDefault:"0" unit:"index" doc:"Redis database number (ignored when REDIS_URL is set)"`
 	// REDIS_URL, default none: overrides REDIS_HOST/PORT/PASSWORD/DB.
 	URL string `env:"REDIS_URL" envDefault:"" unit:"url" doc:"redis://[:password@]host:port/db, or rediss://... for TLS (the server's certificate is verified for host); overrides REDIS_HOST, REDIS_PORT, REDIS_PASSWORD and REDIS_DB; setting it also puts the event bus on Redis"`
+	// REDIS_CLUSTER_ADDRS, default none: seed nodes of a Redis Cluster.
+	ClusterAddrs string `env:"REDIS_CLUSTER_ADDRS" envDefault:"" unit:"host:port,..." doc:"comma list of seed nodes of a Redis Cluster (host:port, or redis://[:password@]host:port URLs, which must agree on password and TLS; REDIS_PASSWORD applies when none gives one): cache, sessions, login throttle, queue and event bus then use the cluster, following its slot map through failovers; not with REDIS_URL; setting it also puts the event bus on Redis"`
 
 	// Redis over TLS (rediss://): whom to trust.
 	// REDIS_TLS_CA_FILE, default none (the system's roots).
@@ -277,11 +279,16 @@ func (c *Config) RedisWanted() bool {
 func (c *Config) QueueRedis() bool { return c.Queue.Provider == "redis" || c.Queue.Provider == "bull" }
 
 // BusRedis reports whether the event bus runs on Redis: when any Redis
-// provider is set or REDIS_URL is given.
-func (c *Config) BusRedis() bool { return c.RedisWanted() || c.Redis.URL != "" }
+// provider is set or REDIS_URL or REDIS_CLUSTER_ADDRS is given.
+func (c *Config) BusRedis() bool {
+	return c.RedisWanted() || c.Redis.URL != "" || c.Redis.ClusterAddrs != ""
+}
 
 // RedisTarget names the Redis settings in force, for error messages.
 func (c *Config) RedisTarget() string {
+	if c.Redis.ClusterAddrs != "" {
+		return "REDIS_CLUSTER_ADDRS=" + redactURLs(c.Redis.ClusterAddrs)
+	}
 	if c.Redis.URL != "" {
 		return "REDIS_URL=" + redactURL(c.Redis.URL)
 	}
