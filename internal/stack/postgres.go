@@ -98,38 +98,95 @@ func randomHex(n int) string {
 // startLocalPostgres runs initdb and pg_ctl in a temp dir on a free port. As
 // root it runs them as the "postgres" user, since Postgres refuses root.
 func startLocalPostgres() (string, error) {
-	initdb, err := findPGBinary("initdb")
+	pg, err := initLocalPostgres()
 	if err != nil {
 		return "", err
 	}
-	pgctl := filepath.Join(filepath.Dir(initdb), "pg_ctl")
+	stops = append(stops, pg.remove)
+	return pg.URL(), nil
+}
+
+// localPostgres is a Postgres server of the local binaries in its own temp
+// dir on a free port.
+type localPostgres struct {
+	bin  string // directory of initdb, pg_ctl, pg_basebackup
+	dir  string
+	data string
+	port int
+	opts string // extra server options
+}
+
+// URL is the admin DSN of the server's postgres database.
+func (pg *localPostgres) URL() string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", pg.port)
+}
+
+// asUser runs name as the postgres user when this process is root.
+func asUser(name string, args ...string) *exec.Cmd {
+	if os.Geteuid() == 0 {
+		return exec.Command("runuser", append([]string{"-u", "postgres", "--", name}, args...)...)
+	}
+	return exec.Command(name, args...)
+}
+
+// newLocalDir makes a temp dir the postgres user owns.
+func newLocalDir() (string, error) {
 	dir, err := os.MkdirTemp("", "es-pg-")
 	if err != nil {
 		return "", err
-	}
-	port := freePort()
-	asUser := func(name string, args ...string) *exec.Cmd {
-		if os.Geteuid() == 0 {
-			return exec.Command("runuser", append([]string{"-u", "postgres", "--", name}, args...)...)
-		}
-		return exec.Command(name, args...)
 	}
 	if os.Geteuid() == 0 {
 		if err := exec.Command("chown", "postgres", dir).Run(); err != nil {
 			return "", fmt.Errorf("cannot chown %s to postgres: %w", dir, err)
 		}
 	}
-	data := filepath.Join(dir, "data")
-	if out, err := asUser(initdb, "-D", data, "-U", "postgres", "-A", "trust", "--no-sync").CombinedOutput(); err != nil {
-		return "", fmt.Errorf("initdb: %v: %s", err, out)
-	}
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300", port, dir)
-	if out, err := asUser(pgctl, "-D", data, "-o", opts, "-l", filepath.Join(dir, "log"), "-w", "start").CombinedOutput(); err != nil {
-		return "", fmt.Errorf("pg_ctl start: %v: %s", err, out)
-	}
-	stops = append(stops, func() { _ = asUser(pgctl, "-D", data, "-m", "immediate", "stop").Run(); _ = os.RemoveAll(dir) })
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port), nil
+	return dir, nil
 }
+
+// initLocalPostgres runs initdb (trust, replication allowed from
+// 127.0.0.1, which initdb's pg_hba.conf has) and starts the server.
+func initLocalPostgres() (*localPostgres, error) {
+	initdb, err := findPGBinary("initdb")
+	if err != nil {
+		return nil, err
+	}
+	dir, err := newLocalDir()
+	if err != nil {
+		return nil, err
+	}
+	// initdb may be a symlink on PATH: its siblings (pg_basebackup) sit
+	// beside the file it points to.
+	if real, err := filepath.EvalSymlinks(initdb); err == nil {
+		initdb = real
+	}
+	pg := &localPostgres{bin: filepath.Dir(initdb), dir: dir, data: filepath.Join(dir, "data"), port: freePort()}
+	if out, err := asUser(initdb, "-D", pg.data, "-U", "postgres", "-A", "trust", "--no-sync").CombinedOutput(); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("initdb: %v: %s", err, out)
+	}
+	if err := pg.start(); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	return pg, nil
+}
+
+// start starts the server and waits until it accepts connections.
+func (pg *localPostgres) start() error {
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 %s", pg.port, pg.dir, pg.opts)
+	if out, err := asUser(filepath.Join(pg.bin, "pg_ctl"), "-D", pg.data, "-o", opts, "-l", filepath.Join(pg.dir, "log"), "-w", "start").CombinedOutput(); err != nil {
+		return fmt.Errorf("pg_ctl start: %v: %s", err, out)
+	}
+	return nil
+}
+
+// stop stops the server at once (pg_ctl -m immediate: like a crash).
+func (pg *localPostgres) stop() {
+	_ = asUser(filepath.Join(pg.bin, "pg_ctl"), "-D", pg.data, "-m", "immediate", "stop").Run()
+}
+
+// remove stops the server and deletes its files.
+func (pg *localPostgres) remove() { pg.stop(); _ = os.RemoveAll(pg.dir) }
 
 func findPGBinary(name string) (string, error) {
 	if p, err := exec.LookPath(name); err == nil {

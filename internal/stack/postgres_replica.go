@@ -1,0 +1,138 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// PostgresReplica is a private Postgres primary with one streaming replica
+// (pg_basebackup -R: physical replication from the primary's WAL), both
+// from the local binaries on free ports, and one database of the caller's
+// on them.
+type PostgresReplica struct {
+	// PrimaryURL and ReplicaURL are the DSNs of the caller's database on
+	// the primary and on the replica (read-only, hot standby).
+	PrimaryURL, ReplicaURL string
+	primary, replica       *localPostgres
+}
+
+// NewPostgresReplica starts a primary and a replica of it, stopped when tb
+// ends, with a fresh database (made on the primary, replicated).
+func NewPostgresReplica(tb testing.TB) *PostgresReplica {
+	tb.Helper()
+	r, err := startPostgresReplica()
+	if err != nil {
+		Unavailable(tb, "postgres replica", err.Error())
+	}
+	tb.Cleanup(r.Stop)
+	return r
+}
+
+func startPostgresReplica() (*PostgresReplica, error) {
+	primary, err := initLocalPostgres()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := newLocalDir()
+	if err != nil {
+		primary.remove()
+		return nil, err
+	}
+	replica := &localPostgres{bin: primary.bin, dir: dir, data: filepath.Join(dir, "data"), port: freePort(),
+		opts: "-c hot_standby=on -c hot_standby_feedback=on"}
+	r := &PostgresReplica{primary: primary, replica: replica}
+	out, err := asUser(filepath.Join(primary.bin, "pg_basebackup"), "-h", "127.0.0.1", "-p", itoa(primary.port), "-U", "postgres",
+		"-D", replica.data, "-R", "-X", "stream", "--no-sync").CombinedOutput()
+	if err != nil {
+		r.Stop()
+		return nil, fmt.Errorf("pg_basebackup: %v: %s", err, out)
+	}
+	if err := replica.start(); err != nil {
+		r.Stop()
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	name := "es_test_" + randomHex(6)
+	if err := execOn(ctx, primary.URL(), "CREATE DATABASE "+name); err != nil {
+		r.Stop()
+		return nil, err
+	}
+	r.PrimaryURL, r.ReplicaURL = withDB(primary.URL(), name), withDB(replica.URL(), name)
+	// The database exists on the replica once the replica has replayed it.
+	for {
+		if c, err := pgx.Connect(ctx, r.ReplicaURL); err == nil {
+			_ = c.Close(ctx)
+			return r, nil
+		}
+		if ctx.Err() != nil {
+			r.Stop()
+			return nil, fmt.Errorf("database %s did not reach the replica within 30s", name)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func withDB(dsn, name string) string {
+	u, _ := url.Parse(dsn)
+	u.Path = "/" + name
+	return u.String()
+}
+
+func execOn(ctx context.Context, dsn, sql string) error {
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("cannot connect to postgres: %w", err)
+	}
+	defer c.Close(context.Background())
+	if _, err := c.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("%s: %w", sql, err)
+	}
+	return nil
+}
+
+// SetApplyDelay sets the replica's recovery_min_apply_delay (ALTER SYSTEM
+// and a reload): from then on it applies each commit d after the primary
+// made it; 0 applies at once.
+func (r *PostgresReplica) SetApplyDelay(d time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	admin := r.replica.URL()
+	if err := execOn(ctx, admin, fmt.Sprintf("ALTER SYSTEM SET recovery_min_apply_delay = '%dms'", d.Milliseconds())); err != nil {
+		return err
+	}
+	if err := execOn(ctx, admin, "SELECT pg_reload_conf()"); err != nil {
+		return err
+	}
+	want := fmt.Sprintf("%dms", d.Milliseconds())
+	for ctx.Err() == nil {
+		c, err := pgx.Connect(ctx, admin)
+		if err == nil {
+			var v string
+			_ = c.QueryRow(ctx, "SELECT setting || unit FROM pg_settings WHERE name = 'recovery_min_apply_delay'").Scan(&v)
+			_ = c.Close(ctx)
+			if v == want || (d == 0 && v == "0ms") {
+				return nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("recovery_min_apply_delay did not become %s", want)
+}
+
+// StopReplica kills the replica (pg_ctl -m immediate).
+func (r *PostgresReplica) StopReplica() { r.replica.stop() }
+
+// Stop stops both servers and removes their files.
+func (r *PostgresReplica) Stop() {
+	r.replica.remove()
+	r.primary.remove()
+	_ = os.RemoveAll(r.replica.dir)
+}
