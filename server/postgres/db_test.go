@@ -133,7 +133,7 @@ func TestCollectors(t *testing.T) {
 	want := `
 # HELP pgxpool_max_conns Pool size limit.
 # TYPE pgxpool_max_conns gauge
-pgxpool_max_conns 3
+pgxpool_max_conns{pool="primary"} 3
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "pgxpool_max_conns"); err != nil {
 		t.Error(err)
