@@ -148,6 +148,21 @@ type DatabaseConfig struct {
 	AcquireTimeout Millis `env:"DATABASE_ACQUIRE_TIMEOUT" envDefault:"10000" unit:"ms" doc:"longest wait for a pool connection; past it the request gets 503 with Retry-After"`
 	// DATABASE_STATEMENT_TIMEOUT, default 30000 ms: server-side statement_timeout.
 	StatementTimeout Millis `env:"DATABASE_STATEMENT_TIMEOUT" envDefault:"30000" unit:"ms" doc:"Postgres statement_timeout of every pool connection"`
+	// DATABASE_REPLICA_URLS, default none: streaming replicas for reads.
+	ReplicaURLs string `env:"DATABASE_REPLICA_URLS" envDefault:"" unit:"urls" doc:"comma list of postgres:// DSNs of streaming replicas of DATABASE_URL: lists, analytics and the lookups behind the cache read from a healthy one (each gets a pool sized like the primary's), everything else from the primary; this instance reads an organization it just wrote from the primary for DATABASE_REPLICA_MAX_LAG + 250 ms; with no replica healthy, reads go to the primary; empty = everything on DATABASE_URL"`
+	// DATABASE_REPLICA_MAX_LAG, default 1000 ms: lag past which a replica is skipped.
+	ReplicaMaxLag Millis `env:"DATABASE_REPLICA_MAX_LAG" envDefault:"1000" unit:"ms" doc:"replication lag (checked every 250 ms) past which a replica serves no reads until it catches up; also sets the read-your-writes window"`
+}
+
+// replicaURLs is DATABASE_REPLICA_URLS as a list.
+func (c DatabaseConfig) replicaURLs() []string {
+	var out []string
+	for u := range strings.SplitSeq(c.ReplicaURLs, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // SessionConfig is the login session store and its one lifetime.
