@@ -1,7 +1,7 @@
 // Package postgres is the Postgres adapter: a pgxpool honouring the
 // DATABASE_* settings (an acquire that cannot get a connection within
-// AcquireTimeout answers EUNAVAILABLE instead of hanging), embedded SQL
-// migrations applied under an advisory lock, and Store, which implements
+// AcquireTimeout answers EUNAVAILABLE instead of hanging), read replicas
+// that serve the read-only queries (replica.go), embedded SQL migrations applied under an advisory lock, and Store, which implements
 // every store interface of package server, writing call-log batches in one
 // statement with their analytics counters.
 package postgres

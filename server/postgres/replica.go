@@ -280,7 +280,7 @@ type ReplicaStats struct {
 func (db *DB) ReplicaStats() ReplicaStats {
 	st := ReplicaStats{PrimaryReads: db.primaryReads.Load(), NoReplica: db.noReplica.Load(), Failovers: db.failovers.Load(),
 		NotFoundRetries: db.notFoundRetries.Load(),
-		ReplicaReads: map[string]uint64{}, Healthy: map[string]bool{}, Lag: map[string]time.Duration{}}
+		ReplicaReads:    map[string]uint64{}, Healthy: map[string]bool{}, Lag: map[string]time.Duration{}}
 	for _, r := range db.replicas {
 		st.ReplicaReads[r.name] = r.reads.Load()
 		st.Healthy[r.name] = r.healthy.Load()
