@@ -33,7 +33,7 @@ func waitHealthy(t *testing.T, db *DB, want bool) {
 	}
 }
 
-func mustOrgAgent(t *testing.T, s *Store) (*server.Organization, *server.Agent) {
+func mustOrgAgent(t testing.TB, s *Store) (*server.Organization, *server.Agent) {
 	t.Helper()
 	ctx := context.Background()
 	o := &server.Organization{Name: "o", WebhookSecret: "s"}
