@@ -70,6 +70,11 @@ func TestDashboardsAgainstPrometheus(t *testing.T) {
 	})
 	jobs := startExporters(t, bins, dsn, rs.Addr)
 	jobs = append(jobs, scrapeJob{job: "echosenseix", addr: strings.TrimPrefix(inst.URL, "http://")})
+	// The load generator as a nightly run uses it, serving its own /metrics
+	// (the Load tiers dashboard): a bounded open-loop rate beside the driver.
+	lg := startProc(t, "loadgen", loadgen.Path(t), "/metrics", nil, "rate", "--url", inst.URL+"/health/live",
+		"--rate", "50", "--conns", "2", "--duration", "3m", "--metrics-addr", "{addr}")
+	jobs = append(jobs, scrapeJob{job: "loadgen", addr: lg.addr})
 	prom := startPrometheus(t, bins["prometheus"], jobs)
 
 	ctx, stop := context.WithCancel(context.Background())

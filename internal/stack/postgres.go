@@ -4,18 +4,18 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/echosenseix/echosenseix/internal/pglocal"
 )
 
 var (
@@ -95,117 +95,24 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// startLocalPostgres runs initdb and pg_ctl in a temp dir on a free port. As
-// root it runs them as the "postgres" user, since Postgres refuses root.
+// startLocalPostgres starts a throwaway server from the local binaries
+// (internal/pglocal), fsync off, stopped by StopAll.
 func startLocalPostgres() (string, error) {
-	pg, err := initLocalPostgres()
+	ctx := context.Background()
+	c, err := pglocal.Init(ctx, "es-pg-", "")
+	if errors.Is(err, pglocal.ErrNoBinary) {
+		return "", fmt.Errorf("no DATABASE_URL and %w", err)
+	}
 	if err != nil {
 		return "", err
 	}
-	stops = append(stops, pg.remove)
-	return pg.URL(), nil
-}
-
-// localPostgres is a Postgres server of the local binaries in its own temp
-// dir on a free port.
-type localPostgres struct {
-	bin  string // directory of initdb, pg_ctl, pg_basebackup
-	dir  string
-	data string
-	port int
-	opts string // extra server options
-}
-
-// URL is the admin DSN of the server's postgres database.
-func (pg *localPostgres) URL() string {
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", pg.port)
-}
-
-// asUser runs name as the postgres user when this process is root.
-func asUser(name string, args ...string) *exec.Cmd {
-	if os.Geteuid() == 0 {
-		return exec.Command("runuser", append([]string{"-u", "postgres", "--", name}, args...)...)
-	}
-	return exec.Command(name, args...)
-}
-
-// newLocalDir makes a temp dir the postgres user owns.
-func newLocalDir() (string, error) {
-	dir, err := os.MkdirTemp("", "es-pg-")
+	dsn, err := c.Start(ctx, "", "fsync=off", "max_connections=300")
 	if err != nil {
+		c.Remove()
 		return "", err
 	}
-	if os.Geteuid() == 0 {
-		if err := exec.Command("chown", "postgres", dir).Run(); err != nil {
-			return "", fmt.Errorf("cannot chown %s to postgres: %w", dir, err)
-		}
-	}
-	return dir, nil
-}
-
-// initLocalPostgres runs initdb (trust, replication allowed from
-// 127.0.0.1, which initdb's pg_hba.conf has) and starts the server.
-func initLocalPostgres() (*localPostgres, error) {
-	initdb, err := findPGBinary("initdb")
-	if err != nil {
-		return nil, err
-	}
-	dir, err := newLocalDir()
-	if err != nil {
-		return nil, err
-	}
-	// initdb may be a symlink on PATH: its siblings (pg_basebackup) sit
-	// beside the file it points to.
-	if real, err := filepath.EvalSymlinks(initdb); err == nil {
-		initdb = real
-	}
-	pg := &localPostgres{bin: filepath.Dir(initdb), dir: dir, data: filepath.Join(dir, "data"), port: freePort()}
-	if out, err := asUser(initdb, "-D", pg.data, "-U", "postgres", "-A", "trust", "--no-sync").CombinedOutput(); err != nil {
-		_ = os.RemoveAll(dir)
-		return nil, fmt.Errorf("initdb: %v: %s", err, out)
-	}
-	if err := pg.start(); err != nil {
-		_ = os.RemoveAll(dir)
-		return nil, err
-	}
-	return pg, nil
-}
-
-// start starts the server and waits until it accepts connections.
-func (pg *localPostgres) start() error {
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 %s", pg.port, pg.dir, pg.opts)
-	if out, err := asUser(filepath.Join(pg.bin, "pg_ctl"), "-D", pg.data, "-o", opts, "-l", filepath.Join(pg.dir, "log"), "-w", "start").CombinedOutput(); err != nil {
-		return fmt.Errorf("pg_ctl start: %v: %s", err, out)
-	}
-	return nil
-}
-
-// stop stops the server at once (pg_ctl -m immediate: like a crash).
-func (pg *localPostgres) stop() {
-	_ = asUser(filepath.Join(pg.bin, "pg_ctl"), "-D", pg.data, "-m", "immediate", "stop").Run()
-}
-
-// remove stops the server and deletes its files.
-func (pg *localPostgres) remove() { pg.stop(); _ = os.RemoveAll(pg.dir) }
-
-func findPGBinary(name string) (string, error) {
-	if p, err := exec.LookPath(name); err == nil {
-		return p, nil
-	}
-	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/" + name)
-	if len(matches) > 0 {
-		return matches[len(matches)-1], nil
-	}
-	return "", fmt.Errorf("no DATABASE_URL and no %s binary", name)
-}
-
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic("BUG: cannot find a free port: " + err.Error())
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	stops = append(stops, func() { c.Stop(ctx, "immediate"); c.Remove() })
+	return dsn, nil
 }
 
 var stops []func()
@@ -221,3 +128,12 @@ func StopAll() {
 
 // Itoa is strconv.Itoa, for callers building addresses.
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// freePort is pglocal.FreePort for starters that cannot go on without one.
+func freePort() int {
+	p, err := pglocal.FreePort()
+	if err != nil {
+		panic("BUG: " + err.Error())
+	}
+	return p
+}

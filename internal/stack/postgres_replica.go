@@ -5,22 +5,25 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/echosenseix/echosenseix/internal/pglocal"
 )
 
 // PostgresReplica is a private Postgres primary with one streaming replica
 // (pg_basebackup -R: physical replication from the primary's WAL), both
-// from the local binaries on free ports, and one database of the caller's
-// on them.
+// from the local binaries (internal/pglocal) on free ports, and one
+// database of the caller's on them.
 type PostgresReplica struct {
 	// PrimaryURL and ReplicaURL are the DSNs of the caller's database on
 	// the primary and on the replica (read-only, hot standby).
 	PrimaryURL, ReplicaURL string
-	primary, replica       *localPostgres
+	primary, replica       *pglocal.Cluster
 }
 
 // NewPostgresReplica starts a primary and a replica of it, stopped when tb
@@ -36,36 +39,48 @@ func NewPostgresReplica(tb testing.TB) *PostgresReplica {
 }
 
 func startPostgresReplica() (*PostgresReplica, error) {
-	primary, err := initLocalPostgres()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	primary, err := pglocal.Init(ctx, "es-pg-primary-", "")
 	if err != nil {
 		return nil, err
 	}
-	dir, err := newLocalDir()
+	r := &PostgresReplica{primary: primary}
+	primaryAdmin, err := primary.Start(ctx, "", "fsync=off", "max_connections=300")
 	if err != nil {
-		primary.remove()
+		primary.Remove()
 		return nil, err
 	}
-	replica := &localPostgres{bin: primary.bin, dir: dir, data: filepath.Join(dir, "data"), port: freePort(),
-		opts: "-c hot_standby=on -c hot_standby_feedback=on"}
-	r := &PostgresReplica{primary: primary, replica: replica}
-	out, err := asUser(filepath.Join(primary.bin, "pg_basebackup"), "-h", "127.0.0.1", "-p", itoa(primary.port), "-U", "postgres",
-		"-D", replica.data, "-R", "-X", "stream", "--no-sync").CombinedOutput()
+	dir, err := os.MkdirTemp("", "es-pg-replica-")
+	if err != nil {
+		r.Stop()
+		return nil, err
+	}
+	r.replica = &pglocal.Cluster{Dir: dir, BinDir: primary.BinDir}
+	if os.Geteuid() == 0 {
+		if out, err := exec.Command("chown", "postgres", dir).CombinedOutput(); err != nil {
+			r.Stop()
+			return nil, fmt.Errorf("cannot chown %s to postgres: %v: %s", dir, err, out)
+		}
+	}
+	// initdb's pg_hba.conf lets replication in from 127.0.0.1 (trust).
+	out, err := primary.Command(ctx, "pg_basebackup", "-h", "127.0.0.1", "-p", itoa(primary.Port), "-U", "postgres",
+		"-D", filepath.Join(dir, "data"), "-R", "-X", "stream", "--no-sync").CombinedOutput()
 	if err != nil {
 		r.Stop()
 		return nil, fmt.Errorf("pg_basebackup: %v: %s", err, out)
 	}
-	if err := replica.start(); err != nil {
+	replicaAdmin, err := r.replica.Start(ctx, "", "fsync=off", "max_connections=300", "hot_standby=on", "hot_standby_feedback=on")
+	if err != nil {
 		r.Stop()
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	name := "es_test_" + randomHex(6)
-	if err := execOn(ctx, primary.URL(), "CREATE DATABASE "+name); err != nil {
+	if err := execOn(ctx, primaryAdmin, "CREATE DATABASE "+name); err != nil {
 		r.Stop()
 		return nil, err
 	}
-	r.PrimaryURL, r.ReplicaURL = withDB(primary.URL(), name), withDB(replica.URL(), name)
+	r.PrimaryURL, r.ReplicaURL = withDB(primaryAdmin, name), withDB(replicaAdmin, name)
 	// The database exists on the replica once the replica has replayed it.
 	for {
 		if c, err := pgx.Connect(ctx, r.ReplicaURL); err == nil {
@@ -74,7 +89,7 @@ func startPostgresReplica() (*PostgresReplica, error) {
 		}
 		if ctx.Err() != nil {
 			r.Stop()
-			return nil, fmt.Errorf("database %s did not reach the replica within 30s", name)
+			return nil, fmt.Errorf("database %s did not reach the replica in time", name)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -104,7 +119,7 @@ func execOn(ctx context.Context, dsn, sql string) error {
 func (r *PostgresReplica) SetApplyDelay(d time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	admin := r.replica.URL()
+	admin := r.replica.DSN()
 	if err := execOn(ctx, admin, fmt.Sprintf("ALTER SYSTEM SET recovery_min_apply_delay = '%dms'", d.Milliseconds())); err != nil {
 		return err
 	}
@@ -128,11 +143,14 @@ func (r *PostgresReplica) SetApplyDelay(d time.Duration) error {
 }
 
 // StopReplica kills the replica (pg_ctl -m immediate).
-func (r *PostgresReplica) StopReplica() { r.replica.stop() }
+func (r *PostgresReplica) StopReplica() { r.replica.Stop(context.Background(), "immediate") }
 
 // Stop stops both servers and removes their files.
 func (r *PostgresReplica) Stop() {
-	r.replica.remove()
-	r.primary.remove()
-	_ = os.RemoveAll(r.replica.dir)
+	for _, c := range []*pglocal.Cluster{r.replica, r.primary} {
+		if c != nil {
+			c.Stop(context.Background(), "immediate")
+			c.Remove()
+		}
+	}
 }

@@ -10,8 +10,10 @@ import (
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/route"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/echosenseix/echosenseix/server"
+	"github.com/echosenseix/echosenseix/server/internal/tracing"
 )
 
 // routes registers every route with its own pre-resolved metrics.
@@ -52,11 +54,14 @@ func (s *Server) routes(e *route.Engine) {
 	s.handle(e, "GET", "/api/jobs/:id", 0, s.authed(s.handleJob))
 
 	s.handle(e, "GET", "/api/realtime/token", 0, s.authed(s.handleRealtimeToken))
-	s.handle(e, "GET", "/ws/realtime-sync", 0, s.handleRealtime)
+	s.handle(e, "GET", realtimeRoute, 0, s.handleRealtime)
 
 	e.NoRoute(s.unmatched(404, "no such route"))
 	e.NoMethod(s.unmatched(405, "method not allowed on this route"))
 }
+
+// realtimeRoute is the WebSocket entry on the public port.
+const realtimeRoute = "/ws/realtime-sync"
 
 // handle registers h under method and path behind the per-route chain:
 // metrics (labelled by the template), panic recovery and admission (body
@@ -73,17 +78,40 @@ func (s *Server) handle(e *route.Engine, method, path string, limit int, h app.H
 func (s *Server) documentLimit() int { return s.cfg.MaxDocumentSize + 64<<10 }
 
 func (s *Server) wrap(rm *routeMetrics, a admission, h app.HandlerFunc) app.HandlerFunc {
+	ws := rm.route == realtimeRoute
+	lim := s.shedFor(rm.route)
 	return func(ctx context.Context, c *app.RequestContext) {
 		start := time.Now()
+		var admitted int64
+		var span trace.Span // nil with tracing off
+		if tracing.Enabled() {
+			ctx, span = startSpan(ctx, c, rm)
+		}
 		defer func() {
+			if admitted != 0 {
+				lim.Release(admitted)
+			}
 			if r := recover(); r != nil {
 				s.log.LogAttrs(ctx, slog.LevelError, "panic serving request", slog.String("route", rm.route),
 					slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
 				c.Response.Reset()
 				writeErrorBody(c, 500, server.EINTERNAL, "internal error")
 			}
+			if span != nil {
+				endSpan(span, rm, c.Response.StatusCode(), time.Since(start))
+				return
+			}
 			rm.observe(c.Response.StatusCode(), time.Since(start))
 		}()
+		if !s.gate(ctx, c, ws) {
+			return
+		}
+		if lim != nil {
+			if admitted = lim.Acquire(); admitted == 0 {
+				s.refuseOverload(c)
+				return
+			}
+		}
 		if err := s.admit(c, &a); err != nil {
 			s.writeError(ctx, c, err)
 			return
@@ -105,6 +133,13 @@ func (s *Server) unmatched(status int, msg string) app.HandlerFunc {
 	}
 	return func(ctx context.Context, c *app.RequestContext) {
 		start := time.Now()
+		if headRead(ctx) {
+			s.refuseConnection(c)
+			return
+		}
+		if s.closing.Load() {
+			c.Response.Header.SetConnectionClose(true)
+		}
 		if c.Request.IsBodyStream() && hasBody(&c.Request) {
 			_ = s.refuse(c, nil) // no route reads it
 		}
@@ -117,14 +152,15 @@ func (s *Server) unmatched(status int, msg string) app.HandlerFunc {
 	}
 }
 
-// handleMetrics serves Deps.Registry in the Prometheus text format.
+// handleMetrics serves Deps.Registry in the Prometheus text format, or in
+// OpenMetrics (which carries the latency exemplars) when the scraper asks.
 func (s *Server) handleMetrics() app.HandlerFunc {
 	if s.d.Registry == nil {
 		return func(ctx context.Context, c *app.RequestContext) {
 			s.writeError(ctx, c, server.Errorf(server.ENOTFOUND, "metrics are disabled"))
 		}
 	}
-	h := promhttp.HandlerFor(s.d.Registry, promhttp.HandlerOpts{Timeout: 10 * time.Second})
+	h := promhttp.HandlerFor(s.d.Registry, promhttp.HandlerOpts{Timeout: 10 * time.Second, EnableOpenMetrics: true})
 	return func(ctx context.Context, c *app.RequestContext) {
 		req, err := http.NewRequestWithContext(ctx, "GET", "/metrics", nil)
 		if err != nil {

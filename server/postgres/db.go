@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/echosenseix/echosenseix/server"
+	"github.com/echosenseix/echosenseix/server/internal/tracing"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -125,6 +126,9 @@ func poolConfig(url string, cfg Config) (*pgxpool.Config, error) {
 	}
 	if pc.ConnConfig.ConnectTimeout == 0 || pc.ConnConfig.ConnectTimeout > cfg.AcquireTimeout {
 		pc.ConnConfig.ConnectTimeout = cfg.AcquireTimeout
+	}
+	if tracing.Enabled() {
+		pc.ConnConfig.Tracer = pgTracer{}
 	}
 	return pc, nil
 }

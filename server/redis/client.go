@@ -11,6 +11,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/echosenseix/echosenseix/server"
+	"github.com/echosenseix/echosenseix/server/internal/tracing"
 )
 
 // client is a rueidis.Client with its client-side cache at hand.
@@ -21,7 +22,8 @@ type client struct {
 
 // NewClient connects to cfg's Redis with client-side caching (RESP3
 // tracking, OPTIN) on, retries off (this package fails fast and lets the
-// caller decide), replies bounded by cfg.ReadTimeout and connection attempts
+// caller decide), each caller's wait bounded by cfg.ReadTimeout, a silent
+// connection closed after DeadAfter(cfg.ReadTimeout), and connection attempts
 // by cfg.DialTimeout. It answers an error coded EUNAVAILABLE when Redis does
 // not answer a PING now: asking for Redis and not getting it must stop
 // start-up, never fall back silently. Close the client when done.
@@ -44,6 +46,9 @@ func NewClient(cfg Config) (rueidis.Client, error) {
 	if len(cfg.Cluster) > 0 && rc.Mode() != rueidis.ClientModeCluster {
 		rc.Close()
 		return nil, unavailable(fmt.Sprintf("redis at %s is not a cluster", cfg.target()), errors.New("cluster support disabled on the server"))
+	}
+	if tracing.Enabled() {
+		rc = tracedClient{rc}
 	}
 	return &client{Client: rc, local: local}, nil
 }
@@ -68,9 +73,10 @@ func clientOption(cfg Config, local *localCache) rueidis.ClientOption {
 		ClientName:        "echosenseix",
 		ForceSingleClient: true,
 		Dialer:            net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: time.Second},
-		// A reply pending longer than this closes the connection: every
-		// caller waiting on it fails instead of hanging on a stuck Redis.
-		ConnWriteTimeout:    max(cfg.ReadTimeout, 100*time.Millisecond),
+		// Callers are bounded by ReadTimeout through their contexts; the
+		// connection (and the client-side entries it filled) is given up
+		// only after DeadAfter of silence (see DeadAfter).
+		ConnWriteTimeout:    DeadAfter(cfg.ReadTimeout),
 		DisableRetry:        true,
 		DisableCache:        cfg.DisableLocalCache,
 		BlockingPoolSize:    64,

@@ -34,6 +34,7 @@ func (c *Config) rules() []rule {
 		{"CLUSTER_RESTART_DELAY", c.Cluster.RestartDelay, c.Cluster.RestartDelay >= 0, "milliseconds >= 0"},
 		{"CLUSTER_MAX_RESTARTS", c.Cluster.MaxRestarts, c.Cluster.MaxRestarts >= 0, "an integer >= 0"},
 		{"CLUSTER_SHUTDOWN_TIMEOUT", c.Cluster.ShutdownTimeout, c.Cluster.ShutdownTimeout > 0, "milliseconds > 0"},
+		{"SHUTDOWN_DRAIN_DELAY", c.Cluster.DrainDelay, c.Cluster.DrainDelay >= 0 && c.Cluster.DrainDelay.D() <= 10*time.Minute, "milliseconds from 0 to 600000"},
 		{"CLUSTER_LISTEN_MODE", c.Cluster.ListenMode, oneOf(c.Cluster.ListenMode, "shared", "reuseport"), "shared or reuseport"},
 		{"CLUSTER_READY_TIMEOUT", c.Cluster.ReadyTimeout, c.Cluster.ReadyTimeout > 0, "milliseconds > 0"},
 		{"CACHE_PROVIDER", c.Cache.Provider, oneOf(c.Cache.Provider, "memory", "redis"), "memory or redis"},
@@ -41,7 +42,7 @@ func (c *Config) rules() []rule {
 		{"CACHE_MAX_SIZE", c.Cache.MaxSize, c.Cache.MaxSize > 0, "an integer > 0"},
 		{"REDIS_PORT", c.Redis.Port, c.Redis.Port >= 1 && c.Redis.Port <= 65535, "a port from 1 to 65535"},
 		{"REDIS_DB", c.Redis.DB, c.Redis.DB >= 0, "an integer >= 0"},
-		{"QUEUE_PROVIDER", c.Queue.Provider, oneOf(c.Queue.Provider, "memory", "redis", "bull"), "memory, redis or bull"},
+		{"QUEUE_PROVIDER", c.Queue.Provider, oneOf(c.Queue.Provider, "memory", "redis", "bull", "rabbitmq"), "memory, redis, bull or rabbitmq"},
 		{"QUEUE_CONCURRENCY", c.Queue.Concurrency, c.Queue.Concurrency >= 1 && c.Queue.Concurrency <= 10000, "an integer from 1 to 10000"},
 		{"QUEUE_MAX_RETRIES", c.Queue.MaxRetries, c.Queue.MaxRetries >= 1 && c.Queue.MaxRetries <= 100, "an integer from 1 to 100"},
 		{"DATABASE_URL", redactURL(c.Database.URL), validDatabaseURL(c.Database.URL), "empty or postgres://user@host:port/db (or postgresql://)"},
@@ -65,10 +66,15 @@ func (c *Config) rules() []rule {
 		{"WEBHOOK_TOLERANCE", c.Ingest.WebhookTolerance, c.Ingest.WebhookTolerance.D() >= time.Second && c.Ingest.WebhookTolerance.D() <= 24*time.Hour, "seconds from 1 to 86400"},
 		{"WEBHOOK_NEGATIVE_CACHE_TTL", c.Ingest.WebhookNegativeCacheTTL, c.Ingest.WebhookNegativeCacheTTL >= 0 && c.Ingest.WebhookNegativeCacheTTL.D() <= time.Hour, "milliseconds from 0 (off) to 3600000"},
 		{"REALTIME_PORT", c.Realtime.Port, c.Realtime.Port >= 0 && c.Realtime.Port <= 65535 && c.Realtime.Port != c.HTTP.Port, "0 or a port from 1 to 65535 other than PORT"},
+		{"REALTIME_MAX_UNSENT_BYTES", c.Realtime.MaxUnsentBytes, c.Realtime.MaxUnsentBytes >= 4096 && c.Realtime.MaxUnsentBytes <= 64<<20, "bytes from 4096 to 67108864"},
 		{"REALTIME_NETPOLL_BUFFER", c.Realtime.NetpollBuffer, c.Realtime.NetpollBuffer == 0 || (c.Realtime.NetpollBuffer >= 512 && c.Realtime.NetpollBuffer <= 1<<20), "0 or bytes from 512 to 1048576"},
 		{"PPROF_ADDR", c.Ops.PprofAddr, validHostPort(c.Ops.PprofAddr), "empty or host:port (port 0 to 65535), e.g. 127.0.0.1:6060"},
 		{"BODY_LIMIT", c.HTTP.BodyLimit, c.HTTP.BodyLimit >= 1024, "bytes >= 1024"},
 		{"HTTP_READ_TIMEOUT", c.HTTP.ReadTimeout, c.HTTP.ReadTimeout > 0, "milliseconds > 0"},
+		{"HTTP_HEADER_TIMEOUT", c.HTTP.HeaderTimeout, c.HTTP.HeaderTimeout > 0, "milliseconds > 0"},
+		{"MAX_CONNECTIONS", c.HTTP.MaxConnections, c.HTTP.MaxConnections >= 0 && c.HTTP.MaxConnections <= 10_000_000, "0 (auto) or an integer from 1 to 10000000"},
+		{"OVERLOAD_TARGET_LATENCY", c.HTTP.OverloadTarget, c.HTTP.OverloadTarget.D() >= time.Millisecond && c.HTTP.OverloadTarget.D() <= time.Minute, "milliseconds from 1 to 60000"},
+		{"OVERLOAD_MAX_CONCURRENCY", c.HTTP.OverloadMax, c.HTTP.OverloadMax >= 8 && c.HTTP.OverloadMax <= 1_000_000, "an integer from 8 to 1000000"},
 		{"HTTP_WRITE_TIMEOUT", c.HTTP.WriteTimeout, c.HTTP.WriteTimeout > 0, "milliseconds > 0"},
 		{"HTTP_IDLE_TIMEOUT", c.HTTP.IdleTimeout, c.HTTP.IdleTimeout > 0, "milliseconds > 0"},
 		{"COOKIE_SECURE", c.HTTP.CookieSecure, oneOf(c.HTTP.CookieSecure, "auto", "true", "false"), "auto, true or false"},
@@ -77,7 +83,7 @@ func (c *Config) rules() []rule {
 		{"SEED_AGENTS", c.Seed.Agents, c.Seed.Agents >= 0 && c.Seed.Agents <= 1000, "an integer from 0 to 1000"},
 		{"TUNING_TIER", c.Host.TuningTier, c.Host.TuningTier == "" || oneOf(c.Host.TuningTier, hostcheck.TierNames()...), "empty, " + strings.Join(hostcheck.TierNames(), ", ")},
 		{"CLUSTER_TEST_CRASH", c.Cluster.TestCrash, validCrash(c.Cluster.TestCrash), "empty, startup or startup:<slot>"},
-	}, append(c.Redis.rules(), c.hardeningRules()...)...)
+	}, append(append(append(c.Redis.rules(), c.brokerRules()...), c.hardeningRules()...), c.Tracing.rules()...)...)
 }
 
 // validReplicaURLs: every item a postgres URL, and a primary to follow.
