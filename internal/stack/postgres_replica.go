@@ -45,6 +45,10 @@ func startPostgresReplica() (*PostgresReplica, error) {
 	if err != nil {
 		return nil, err
 	}
+	// initdb may be a symlink on PATH: pg_basebackup sits beside its target.
+	if real, err := filepath.EvalSymlinks(filepath.Join(primary.BinDir, "initdb")); err == nil {
+		primary.BinDir = filepath.Dir(real)
+	}
 	r := &PostgresReplica{primary: primary}
 	primaryAdmin, err := primary.Start(ctx, "", "fsync=off", "max_connections=300")
 	if err != nil {

@@ -19,7 +19,19 @@ func openPair(t *testing.T, maxLag time.Duration) (pair *stack.PostgresReplica, 
 	db = MustOpen(t, Config{URL: pair.PrimaryURL, ReplicaURLs: []string{pair.ReplicaURL}, ReplicaMaxLag: maxLag,
 		ReplicaCheckEvery: 100 * time.Millisecond}, false)
 	waitHealthy(t, db, true)
-	return pair, db, other
+	// The migrations ran on the primary: wait until the replica has them.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var ok bool
+		_ = db.replicas[0].pool.QueryRow(context.Background(), "SELECT to_regclass('agents') IS NOT NULL").Scan(&ok)
+		if ok {
+			return pair, db, other
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the migrations did not reach the replica within 15s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func waitHealthy(t *testing.T, db *DB, want bool) {

@@ -21,7 +21,7 @@ func benchGet(b *testing.B, cfg redis.Config, remote bool) {
 	c := newCache(b, cfg)
 	mustSet(b, c, "bench", "value")
 	time.Sleep(1100 * time.Millisecond) // past the write's read-your-writes window
-	mustGet(b, c, "bench")                // fills the local copy
+	mustGet(b, c, "bench")              // fills the local copy
 	ctx := context.Background()
 	for b.Loop() {
 		if _, ok, err := c.Get(ctx, "bench"); err != nil || !ok {
