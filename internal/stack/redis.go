@@ -25,6 +25,9 @@ type Redis struct {
 	Password string
 	DB       int
 	Prefix   string
+	// Cluster holds the seed addresses of a Redis Cluster (from
+	// NewRedisClusterPrefix); empty for a single Redis.
+	Cluster []string
 }
 
 var (
@@ -129,10 +132,11 @@ func ping(r Redis) error {
 // RedisServer is a private redis-server process, for tests that stop and
 // restart Redis. It keeps nothing on disk.
 type RedisServer struct {
-	Addr string
-	port int
-	mu   sync.Mutex
-	cmd  *exec.Cmd
+	Addr  string
+	port  int
+	extra []string // more redis-server arguments (cluster mode)
+	mu    sync.Mutex
+	cmd   *exec.Cmd
 }
 
 // NewRedisServer starts a private redis-server on a free port, stopped when
@@ -163,8 +167,9 @@ func startRedisServer() (*RedisServer, error) {
 func (s *RedisServer) Start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cmd := exec.Command("redis-server", "--port", itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--protected-mode", "no")
+	args := append([]string{"--port", itoa(s.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--protected-mode", "no"}, s.extra...)
+	cmd := exec.Command("redis-server", args...)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("cannot start redis-server: %w", err)
 	}
@@ -177,6 +182,13 @@ func (s *RedisServer) Start() error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return fmt.Errorf("redis-server on %s did not answer within 5s", s.Addr)
+}
+
+// Running reports whether the server process was started and not stopped.
+func (s *RedisServer) Running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cmd != nil
 }
 
 // Stop kills the server (SIGKILL: like a crash) and waits for it to exit.

@@ -1,6 +1,9 @@
 package stack
 
-import "testing"
+import (
+	"reflect"
+	"testing"
+)
 
 // TestRedisURLRoundTrip: URL writes what parseRedisURL (rueidis' parser, as
 // the server's) reads back, password and database included; rediss:// is
@@ -19,7 +22,7 @@ func TestRedisURLRoundTrip(t *testing.T) {
 			t.Errorf("%+v.URL() = %q; want %q", tc.in, got, tc.want)
 		}
 		back, err := parseRedisURL(got)
-		if err != nil || back != tc.in {
+		if err != nil || !reflect.DeepEqual(back, tc.in) {
 			t.Errorf("parseRedisURL(%q) = %+v, %v; want %+v", got, back, err, tc.in)
 		}
 	}

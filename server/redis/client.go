@@ -2,8 +2,10 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -33,19 +35,35 @@ func NewClient(cfg Config) (rueidis.Client, error) {
 	}
 	rc, err := rueidis.NewClient(clientOption(cfg, local))
 	if err != nil {
-		return nil, unavailable(fmt.Sprintf("cannot connect to redis at %s", cfg.Addr), err)
+		return nil, unavailable(fmt.Sprintf("cannot connect to redis at %s", cfg.target()), err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.DialTimeout+cfg.ReadTimeout)
 	defer cancel()
 	if err := rc.Do(ctx, rc.B().Ping().Build()).Error(); err != nil {
 		rc.Close()
-		return nil, unavailable(fmt.Sprintf("cannot ping redis at %s", cfg.Addr), err)
+		return nil, unavailable(fmt.Sprintf("cannot ping redis at %s", cfg.target()), err)
+	}
+	if len(cfg.Cluster) > 0 && rc.Mode() != rueidis.ClientModeCluster {
+		rc.Close()
+		return nil, unavailable(fmt.Sprintf("redis at %s is not a cluster", cfg.target()), errors.New("cluster support disabled on the server"))
 	}
 	if tracing.Enabled() {
 		rc = tracedClient{rc}
 	}
 	return &client{Client: rc, local: local}, nil
 }
+
+// target names cfg's Redis in messages.
+func (c Config) target() string {
+	if len(c.Cluster) > 0 {
+		return "cluster " + strings.Join(c.Cluster, ",")
+	}
+	return c.Addr
+}
+
+// isCluster reports whether rc routes by slot (a command must not touch
+// keys of several slots).
+func isCluster(rc rueidis.Client) bool { return rc.Mode() == rueidis.ClientModeCluster }
 
 func clientOption(cfg Config, local *localCache) rueidis.ClientOption {
 	opt := rueidis.ClientOption{
@@ -65,6 +83,13 @@ func clientOption(cfg Config, local *localCache) rueidis.ClientOption {
 		ReadBufferEachConn:  64 << 10,
 		WriteBufferEachConn: 64 << 10,
 		TLSConfig:           cfg.TLS,
+	}
+	if len(cfg.Cluster) > 0 {
+		// One connection set per node; each node's invalidations reach
+		// the connStore of the connection that read the key, so the
+		// client-side cache works per node. Replicas are not read.
+		opt.InitAddress, opt.ShuffleInit = cfg.Cluster, true
+		opt.ForceSingleClient, opt.SelectDB = false, 0
 	}
 	if local != nil {
 		opt.NewCacheStoreFn = func(rueidis.CacheStoreOption) rueidis.CacheStore { return local.store() }

@@ -28,6 +28,11 @@ type Config struct {
 	Addr     string // host:port; default "127.0.0.1:6379"
 	Password string
 	DB       int
+	// Cluster, when set, holds the seed addresses (host:port) of a Redis
+	// Cluster and Addr and DB are ignored: the client learns the slot map
+	// from them and follows it through failovers. Keys that one command or
+	// script touches together carry a hash tag (see the package doc).
+	Cluster []string
 	// Prefix is prepended to every key and channel; default DefaultPrefix.
 	Prefix string
 	// DialTimeout bounds one connection attempt; default 1 s.
@@ -135,6 +140,58 @@ func ParseURL(s string) (Config, error) {
 	}
 	if u.Scheme == "rediss" {
 		cfg.TLS = &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12}
+	}
+	return cfg, nil
+}
+
+// ParseClusterAddrs reads a REDIS_CLUSTER_ADDRS: a comma list of the
+// seed nodes of a Redis Cluster, each host:port or a redis:// (rediss://)
+// URL as ParseURL takes it. URLs give the password and TLS; when several
+// do, they must agree, and a db other than 0 is refused (a cluster has
+// only db 0). It answers a Config with Cluster set and Addr the first
+// seed.
+func ParseClusterAddrs(s string) (Config, error) {
+	var cfg Config
+	first, haveURL := true, false
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		var node Config
+		if strings.Contains(item, "://") {
+			n, err := ParseURL(item)
+			if err != nil {
+				return Config{}, err
+			}
+			if n.DB != 0 {
+				return Config{}, fmt.Errorf("cannot parse redis cluster address %q: a cluster has only db 0", item)
+			}
+			node = n
+		} else {
+			host, port, err := net.SplitHostPort(item)
+			if err != nil || host == "" {
+				return Config{}, fmt.Errorf("cannot parse redis cluster address %q: want host:port or redis://host:port", item)
+			}
+			if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+				return Config{}, fmt.Errorf("cannot parse redis cluster address %q: port %q is not 1-65535", item, port)
+			}
+			node.Addr = item
+		}
+		if strings.Contains(item, "://") {
+			if haveURL && (node.Password != cfg.Password || (node.TLS != nil) != (cfg.TLS != nil)) {
+				return Config{}, fmt.Errorf("cannot parse redis cluster addresses: %q disagrees with the other URLs on password or TLS", item)
+			}
+			cfg.Password, cfg.TLS, haveURL = node.Password, node.TLS, true
+		}
+		if first {
+			cfg.Addr = node.Addr
+		}
+		first = false
+		cfg.Cluster = append(cfg.Cluster, node.Addr)
+	}
+	if len(cfg.Cluster) == 0 {
+		return Config{}, fmt.Errorf("cannot parse redis cluster addresses: none given")
 	}
 	return cfg, nil
 }

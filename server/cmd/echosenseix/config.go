@@ -132,6 +132,8 @@ type RedisConfig struct {
 	Timeout Millis `env:"REDIS_TIMEOUT" envDefault:"500" unit:"ms" doc:"longest wait for one reply of the cache, session and login-throttle calls; past it the call fails (the cache falls back to Postgres) and the connection stays open. A connection is closed, and the client-side copies it filled dropped, only when its health PING goes unanswered for 4x this (at least 1 s), which also bounds how long a partitioned instance serves its client-side copies (1 s + 4x this). The job queue (2 s) and the event bus (5 s) have their own"`
 	// REDIS_URL, default none: overrides REDIS_HOST/PORT/PASSWORD/DB.
 	URL string `env:"REDIS_URL" envDefault:"" unit:"url" doc:"redis://[:password@]host:port/db, or rediss://... for TLS (the server's certificate is verified for host); overrides REDIS_HOST, REDIS_PORT, REDIS_PASSWORD and REDIS_DB; setting it also puts the event bus on Redis"`
+	// REDIS_CLUSTER_ADDRS, default none: seed nodes of a Redis Cluster.
+	ClusterAddrs string `env:"REDIS_CLUSTER_ADDRS" envDefault:"" unit:"host:port,..." doc:"comma list of seed nodes of a Redis Cluster (host:port, or redis://[:password@]host:port URLs, which must agree on password and TLS; REDIS_PASSWORD applies when none gives one): cache, sessions, login throttle, queue and event bus then use the cluster, following its slot map through failovers; not with REDIS_URL; setting it also puts the event bus on Redis"`
 
 	// Redis over TLS (rediss://): whom to trust.
 	// REDIS_TLS_CA_FILE, default none (the system's roots).
@@ -165,6 +167,21 @@ type DatabaseConfig struct {
 	AcquireTimeout Millis `env:"DATABASE_ACQUIRE_TIMEOUT" envDefault:"10000" unit:"ms" doc:"longest wait for a pool connection; past it the request gets 503 with Retry-After"`
 	// DATABASE_STATEMENT_TIMEOUT, default 30000 ms: server-side statement_timeout.
 	StatementTimeout Millis `env:"DATABASE_STATEMENT_TIMEOUT" envDefault:"30000" unit:"ms" doc:"Postgres statement_timeout of every pool connection"`
+	// DATABASE_REPLICA_URLS, default none: streaming replicas for reads.
+	ReplicaURLs string `env:"DATABASE_REPLICA_URLS" envDefault:"" unit:"urls" doc:"comma list of postgres:// DSNs of streaming replicas of DATABASE_URL: lists, analytics and the lookups behind the cache read from a healthy one (each gets a pool sized like the primary's), everything else from the primary; this instance reads an organization it just wrote from the primary for DATABASE_REPLICA_MAX_LAG + 250 ms; with no replica healthy, reads go to the primary; empty = everything on DATABASE_URL"`
+	// DATABASE_REPLICA_MAX_LAG, default 1000 ms: lag past which a replica is skipped.
+	ReplicaMaxLag Millis `env:"DATABASE_REPLICA_MAX_LAG" envDefault:"1000" unit:"ms" doc:"replication lag (checked every 250 ms) past which a replica serves no reads until it catches up; also sets the read-your-writes window"`
+}
+
+// replicaURLs is DATABASE_REPLICA_URLS as a list.
+func (c DatabaseConfig) replicaURLs() []string {
+	var out []string
+	for u := range strings.SplitSeq(c.ReplicaURLs, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // SessionConfig is the login session store and its one lifetime.
@@ -298,9 +315,10 @@ func (c *Config) RedisWanted() bool {
 func (c *Config) QueueRedis() bool { return c.Queue.Provider == "redis" || c.Queue.Provider == "bull" }
 
 // BusRedis reports whether the event bus runs on Redis: BUS_PROVIDER=redis,
-// or auto when any Redis provider is set or REDIS_URL is given.
+// or auto when any Redis provider is set or REDIS_URL or REDIS_CLUSTER_ADDRS
+// is given.
 func (c *Config) BusRedis() bool {
-	return c.Bus.Provider == "redis" || c.Bus.Provider == "auto" && (c.RedisWanted() || c.Redis.URL != "")
+	return c.Bus.Provider == "redis" || c.Bus.Provider == "auto" && (c.RedisWanted() || c.Redis.URL != "" || c.Redis.ClusterAddrs != "")
 }
 
 // BusShared reports whether the event bus reaches every process (Redis or
@@ -312,6 +330,9 @@ func (c *Config) RedisNeeded() bool { return c.RedisWanted() || c.BusRedis() }
 
 // RedisTarget names the Redis settings in force, for error messages.
 func (c *Config) RedisTarget() string {
+	if c.Redis.ClusterAddrs != "" {
+		return "REDIS_CLUSTER_ADDRS=" + redactURLs(c.Redis.ClusterAddrs)
+	}
 	if c.Redis.URL != "" {
 		return "REDIS_URL=" + redactURL(c.Redis.URL)
 	}

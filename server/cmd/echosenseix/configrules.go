@@ -50,6 +50,8 @@ func (c *Config) rules() []rule {
 		{"DATABASE_MIN_CONNECTIONS", c.Database.MinConnections, c.Database.MinConnections >= 0 && c.Database.MinConnections <= c.Database.MaxConnections, fmt.Sprintf("an integer from 0 to DATABASE_MAX_CONNECTIONS (%d)", c.Database.MaxConnections)},
 		{"DATABASE_ACQUIRE_TIMEOUT", c.Database.AcquireTimeout, c.Database.AcquireTimeout > 0, "milliseconds > 0"},
 		{"DATABASE_STATEMENT_TIMEOUT", c.Database.StatementTimeout, c.Database.StatementTimeout > 0, "milliseconds > 0"},
+		{"DATABASE_REPLICA_URLS", redactURLs(c.Database.ReplicaURLs), validReplicaURLs(c.Database), "empty, or a comma list of postgres://user@host:port/db with DATABASE_URL set"},
+		{"DATABASE_REPLICA_MAX_LAG", c.Database.ReplicaMaxLag, c.Database.ReplicaMaxLag > 0, "milliseconds > 0"},
 		{"SESSION_STORE", c.Session.Store, oneOf(c.Session.Store, "memory", "redis"), "memory or redis"},
 		{"SESSION_TTL", c.Session.TTL, c.Session.TTL > 0, "seconds > 0"},
 		{"LOGIN_MAX_ATTEMPTS_PER_ACCOUNT", c.Login.MaxAttemptsPerAccount, c.Login.MaxAttemptsPerAccount >= 1 && c.Login.MaxAttemptsPerAccount <= 10000, "an integer from 1 to 10000"},
@@ -82,4 +84,21 @@ func (c *Config) rules() []rule {
 		{"TUNING_TIER", c.Host.TuningTier, c.Host.TuningTier == "" || oneOf(c.Host.TuningTier, hostcheck.TierNames()...), "empty, " + strings.Join(hostcheck.TierNames(), ", ")},
 		{"CLUSTER_TEST_CRASH", c.Cluster.TestCrash, validCrash(c.Cluster.TestCrash), "empty, startup or startup:<slot>"},
 	}, append(append(append(c.Redis.rules(), c.brokerRules()...), c.hardeningRules()...), c.Tracing.rules()...)...)
+}
+
+// validReplicaURLs: every item a postgres URL, and a primary to follow.
+func validReplicaURLs(c DatabaseConfig) bool {
+	urls := c.replicaURLs()
+	if len(urls) == 0 {
+		return strings.TrimSpace(c.ReplicaURLs) == ""
+	}
+	if c.URL == "" {
+		return false
+	}
+	for _, u := range urls {
+		if !validDatabaseURL(u) {
+			return false
+		}
+	}
+	return true
 }

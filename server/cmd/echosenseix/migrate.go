@@ -18,6 +18,8 @@ func openDB(ctx context.Context, c DatabaseConfig) (*postgres.DB, error) {
 		MinConns:         minConns(c.MinConnections),
 		AcquireTimeout:   c.AcquireTimeout.D(),
 		StatementTimeout: c.StatementTimeout.D(),
+		ReplicaURLs:      c.replicaURLs(),
+		ReplicaMaxLag:    c.ReplicaMaxLag.D(),
 	})
 	if err != nil {
 		return nil, err

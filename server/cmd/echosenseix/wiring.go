@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -108,7 +109,11 @@ func (a *app) openRedis(cfg *Config, log *slog.Logger) error {
 		return fmt.Errorf("redis unreachable (%s, wanted by %s): %w", cfg.RedisTarget(), redisWanters(cfg), err)
 	}
 	a.rc = rc
-	log.Info("redis connected", "addr", rcfg.Addr, "db", rcfg.DB)
+	if len(rcfg.Cluster) > 0 {
+		log.Info("redis cluster connected", "seeds", strings.Join(rcfg.Cluster, ","))
+	} else {
+		log.Info("redis connected", "addr", rcfg.Addr, "db", rcfg.DB)
+	}
 	return nil
 }
 
@@ -126,6 +131,7 @@ func redisWanters(cfg *Config) string {
 	add(cfg.Cache.Provider == "redis", "CACHE_PROVIDER=redis")
 	add(cfg.QueueRedis(), "QUEUE_PROVIDER="+cfg.Queue.Provider)
 	add(cfg.Session.Store == "redis", "SESSION_STORE=redis")
+	add(s == "" && cfg.Redis.ClusterAddrs != "", "REDIS_CLUSTER_ADDRS (event bus)")
 	add(cfg.Bus.Provider == "redis", "BUS_PROVIDER=redis")
 	add(s == "" && cfg.Redis.URL != "", "REDIS_URL (event bus)")
 	return s
