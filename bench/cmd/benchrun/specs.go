@@ -143,6 +143,7 @@ func explicitMicroRows() []report.RowSpec {
 		aq  = mod + "redis/queue "
 		nts = mod + "nats "
 		rds = mod + "redis "
+		pg  = mod + "postgres "
 	)
 	return []report.RowSpec{{Title: "server/internal/groupcommit Ingest: group commit vs one INSERT per request, 256 concurrent",
 		Ours: gc + "Ingest/group/default", Peer: gc + "Ingest/disabled", PeerLabel: "single inserts"},
@@ -156,6 +157,12 @@ func explicitMicroRows() []report.RowSpec {
 			Ours: nts + "BusFanout/roundtrip", Peer: rds + "BusFanout/roundtrip", PeerLabel: "Redis pub/sub"},
 		{Title: "server/nats BusFanout/publish/parallel: events per second to another instance, JetStream vs pub/sub",
 			Ours: nts + "BusFanout/publish/parallel", Peer: rds + "BusFanout/publish/parallel", PeerLabel: "Redis pub/sub"},
+		{Title: "server/redis CachedRead local hit: Redis Cluster (3 masters) vs single Redis",
+			Ours: rds + "CachedReadClusterLocal", Peer: rds + "CachedReadSingleLocal", PeerLabel: "single Redis"},
+		{Title: "server/redis CachedRead round trip: Redis Cluster (3 masters) vs single Redis",
+			Ours: rds + "CachedReadClusterRemote", Peer: rds + "CachedReadSingleRemote", PeerLabel: "single Redis"},
+		{Title: "server/postgres AgentsRead: routed to a streaming replica vs the primary (same machine)",
+			Ours: pg + "AgentsRead/replica", Peer: pg + "AgentsRead/primary", PeerLabel: "primary"},
 	}
 }
 
