@@ -25,20 +25,38 @@ var (
 )
 
 // PostgresAdminURL returns an admin DSN (may CREATE DATABASE) of a real
-// Postgres: from DATABASE_URL / TEST_DATABASE_URL, else a throwaway server
-// started from local binaries that lives for the whole test binary (see
-// StopAll).
+// Postgres: from TEST_DATABASE_URL / DATABASE_URL, else a container when a
+// Docker engine answers, else a throwaway server started from local
+// binaries; either lives for the whole test binary (see StopAll).
 func PostgresAdminURL() (string, error) {
 	pgOnce.Do(func() {
-		for _, k := range []string{"TEST_DATABASE_URL", "DATABASE_URL"} {
-			if v := os.Getenv(k); v != "" {
-				pgAdmin = v
-				return
+		env := firstEnv("TEST_DATABASE_URL", "DATABASE_URL")
+		var src Source
+		src, pgErr = choose(env, probes{docker: dockerAnswers, binary: func() error { _, err := findPGBinary("initdb"); return err }})
+		switch src {
+		case FromEnv:
+			pgAdmin = env
+		case FromContainer:
+			pgAdmin, pgErr = startPostgresContainer()
+		case FromBinary:
+			var s *PostgresServer
+			if s, pgErr = startPostgresServer(); pgErr == nil {
+				pgAdmin = s.AdminURL
+				stops = append(stops, s.Remove)
 			}
 		}
-		pgAdmin, pgErr = startLocalPostgres()
 	})
 	return pgAdmin, pgErr
+}
+
+// firstEnv answers the first of the variables that is set and not empty.
+func firstEnv(names ...string) string {
+	for _, k := range names {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // Postgres returns the DSN of a fresh, empty database on a real Postgres,
@@ -95,40 +113,99 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// startLocalPostgres runs initdb and pg_ctl in a temp dir on a free port. As
-// root it runs them as the "postgres" user, since Postgres refuses root.
-func startLocalPostgres() (string, error) {
+// PostgresServer is a private Postgres cluster (initdb in a temp dir, on a
+// free port), for tests that stop and restart the database. As root it runs
+// as the "postgres" user, since Postgres refuses root.
+type PostgresServer struct {
+	AdminURL string // superuser DSN of the "postgres" database
+	port     int
+	dir      string
+	pgctl    string
+	mu       sync.Mutex
+	running  bool
+}
+
+// NewPostgresServer starts a private Postgres from the local binaries,
+// removed when tb ends. Use CreateDatabase on its AdminURL.
+func NewPostgresServer(tb testing.TB) *PostgresServer {
+	tb.Helper()
+	s, err := startPostgresServer()
+	if err != nil {
+		Unavailable(tb, "postgres binaries", err.Error())
+	}
+	tb.Cleanup(s.Remove)
+	return s
+}
+
+func startPostgresServer() (*PostgresServer, error) {
 	initdb, err := findPGBinary("initdb")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	pgctl := filepath.Join(filepath.Dir(initdb), "pg_ctl")
 	dir, err := os.MkdirTemp("", "es-pg-")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	port := freePort()
-	asUser := func(name string, args ...string) *exec.Cmd {
-		if os.Geteuid() == 0 {
-			return exec.Command("runuser", append([]string{"-u", "postgres", "--", name}, args...)...)
-		}
-		return exec.Command(name, args...)
-	}
+	s := &PostgresServer{port: freePort(), dir: dir, pgctl: filepath.Join(filepath.Dir(initdb), "pg_ctl")}
+	s.AdminURL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", s.port)
 	if os.Geteuid() == 0 {
 		if err := exec.Command("chown", "postgres", dir).Run(); err != nil {
-			return "", fmt.Errorf("cannot chown %s to postgres: %w", dir, err)
+			_ = os.RemoveAll(dir)
+			return nil, fmt.Errorf("cannot chown %s to postgres: %w", dir, err)
 		}
 	}
-	data := filepath.Join(dir, "data")
-	if out, err := asUser(initdb, "-D", data, "-U", "postgres", "-A", "trust", "--no-sync").CombinedOutput(); err != nil {
-		return "", fmt.Errorf("initdb: %v: %s", err, out)
+	if out, err := asPostgres(initdb, "-D", s.data(), "-U", "postgres", "-A", "trust", "--no-sync").CombinedOutput(); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("initdb: %v: %s", err, out)
 	}
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300", port, dir)
-	if out, err := asUser(pgctl, "-D", data, "-o", opts, "-l", filepath.Join(dir, "log"), "-w", "start").CombinedOutput(); err != nil {
-		return "", fmt.Errorf("pg_ctl start: %v: %s", err, out)
+	if err := s.Start(); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
 	}
-	stops = append(stops, func() { _ = asUser(pgctl, "-D", data, "-m", "immediate", "stop").Run(); _ = os.RemoveAll(dir) })
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port), nil
+	return s, nil
+}
+
+func asPostgres(name string, args ...string) *exec.Cmd {
+	if os.Geteuid() == 0 {
+		return exec.Command("runuser", append([]string{"-u", "postgres", "--", name}, args...)...)
+	}
+	return exec.Command(name, args...)
+}
+
+func (s *PostgresServer) data() string { return filepath.Join(s.dir, "data") }
+
+// Start (re)starts the server on its port and waits until it accepts
+// connections.
+func (s *PostgresServer) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300", s.port, s.dir)
+	if out, err := asPostgres(s.pgctl, "-D", s.data(), "-o", opts, "-l", filepath.Join(s.dir, "log"), "-w", "start").CombinedOutput(); err != nil {
+		return fmt.Errorf("pg_ctl start: %v: %s", err, out)
+	}
+	s.running = true
+	return nil
+}
+
+// Stop stops the server at once (pg_ctl -m immediate: every connection is
+// cut, as in a crash) and waits until it is gone.
+func (s *PostgresServer) Stop() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.running {
+		return nil
+	}
+	s.running = false
+	if out, err := asPostgres(s.pgctl, "-D", s.data(), "-m", "immediate", "-w", "stop").CombinedOutput(); err != nil {
+		return fmt.Errorf("pg_ctl stop: %v: %s", err, out)
+	}
+	return nil
+}
+
+// Remove stops the server and deletes its files.
+func (s *PostgresServer) Remove() {
+	_ = s.Stop()
+	_ = os.RemoveAll(s.dir)
 }
 
 func findPGBinary(name string) (string, error) {

@@ -30,7 +30,8 @@ var (
 )
 
 // RedisBase returns the shared Redis: REDIS_URL, else REDIS_HOST/REDIS_PORT,
-// else a throwaway redis-server for this process.
+// else a container when a Docker engine answers, else a throwaway
+// redis-server for this process.
 func RedisBase() (Redis, error) {
 	redisOnce.Do(func() {
 		if u := os.Getenv("REDIS_URL"); u != "" {
@@ -46,11 +47,17 @@ func RedisBase() (Redis, error) {
 			redisBase = Redis{Addr: net.JoinHostPort(h, port), Password: os.Getenv("REDIS_PASSWORD"), DB: db}
 			return
 		}
-		var srv *RedisServer
-		srv, redisErr = startRedisServer()
-		if redisErr == nil {
-			redisBase = Redis{Addr: srv.Addr}
-			stops = append(stops, srv.Stop)
+		var src Source
+		src, redisErr = choose("", probes{docker: dockerAnswers, binary: redisBinary})
+		switch src {
+		case FromContainer:
+			redisBase, redisErr = startRedisContainer()
+		case FromBinary:
+			var srv *RedisServer
+			if srv, redisErr = startRedisServer(); redisErr == nil {
+				redisBase = Redis{Addr: srv.Addr}
+				stops = append(stops, srv.Stop)
+			}
 		}
 	})
 	if redisErr == nil {
@@ -138,9 +145,16 @@ func NewRedisServer(tb testing.TB) *RedisServer {
 	return s
 }
 
-func startRedisServer() (*RedisServer, error) {
+func redisBinary() error {
 	if _, err := exec.LookPath("redis-server"); err != nil {
-		return nil, fmt.Errorf("no REDIS_URL and no redis-server binary")
+		return fmt.Errorf("no REDIS_URL and no redis-server binary")
+	}
+	return nil
+}
+
+func startRedisServer() (*RedisServer, error) {
+	if err := redisBinary(); err != nil {
+		return nil, err
 	}
 	port := freePort()
 	s := &RedisServer{Addr: "127.0.0.1:" + itoa(port), port: port}
