@@ -21,12 +21,9 @@ import (
 type loadCfg struct {
 	webhooks, reads, docs int           // workers of each kind
 	pace                  time.Duration // pause between two requests of a worker
-	// readURL answers the base URL worker w reads from (default: the
-	// balancer).
-	readURL func(w int) string
-	// readClient answers worker w's session (default: one login through
-	// the balancer per worker).
-	readClient func(w int) *harness.Client
+	// session answers the base URL and the logged-in client of read or
+	// document worker w (default: the balancer and a login through it).
+	session func(w int) (string, *harness.Client)
 }
 
 // failure is one request that did not get the answer it wanted.
@@ -58,11 +55,8 @@ func startLoad(t *testing.T, f *fleet, scenario string, cfg loadCfg) *load {
 	if cfg.pace == 0 {
 		cfg.pace = 10 * time.Millisecond
 	}
-	if cfg.readURL == nil {
-		cfg.readURL = func(int) string { return f.LB.URL }
-	}
-	if cfg.readClient == nil {
-		cfg.readClient = func(w int) *harness.Client { return f.login(t, f.LB.URL, w) }
+	if cfg.session == nil {
+		cfg.session = func(w int) (string, *harness.Client) { return f.LB.URL, f.login(t, f.LB.URL, w) }
 	}
 	agent := f.Org.Agents[0]
 	for range cfg.webhooks {
@@ -76,7 +70,7 @@ func startLoad(t *testing.T, f *fleet, scenario string, cfg loadCfg) *load {
 		})
 	}
 	for w := range cfg.reads {
-		c, base := cfg.readClient(w), cfg.readURL(w)
+		base, c := cfg.session(w)
 		l.wg.Go(func() {
 			for !l.stop.Load() {
 				r, err := c.Do("GET", base+"/api/agents/"+agent.ID, nil)
@@ -86,10 +80,10 @@ func startLoad(t *testing.T, f *fleet, scenario string, cfg loadCfg) *load {
 		})
 	}
 	for w := range cfg.docs {
-		c := f.login(t, f.LB.URL, w+cfg.reads)
+		base, c := cfg.session(w + cfg.reads)
 		l.wg.Go(func() {
 			for k := 0; !l.stop.Load(); k++ {
-				r, err := c.Do("POST", l.url+"/api/documents", map[string]string{"title": fmt.Sprintf("doc %d-%d", w, k), "content": "hello  fault world"})
+				r, err := c.Do("POST", base+"/api/documents", map[string]string{"title": fmt.Sprintf("doc %d-%d", w, k), "content": "hello  fault world"})
 				if l.record("POST /api/documents", r, err, 202) {
 					var ans struct{ DocumentID string }
 					if json.Unmarshal(r.Body, &ans) == nil && ans.DocumentID != "" {
@@ -221,18 +215,26 @@ type realtime struct {
 	lastCall atomic.Int64 // unix ns of the last call_completed
 }
 
-// startRealtime connects n clients of c's organization through url.
+// startRealtime connects n clients of c's organization through url, with
+// c's session cookie.
 func startRealtime(t *testing.T, url string, c *harness.Client, n int) []*realtime {
+	t.Helper()
+	return startRealtimeWith(t, url, "", map[string][]string{"Cookie": {harness.SessionCookie + "=" + c.SID}}, n)
+}
+
+// startRealtimeWith connects n clients through url with query (e.g.
+// "?token=...") and hdr.
+func startRealtimeWith(t *testing.T, url, query string, hdr map[string][]string, n int) []*realtime {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	t.Cleanup(func() { cancel(); wg.Wait() })
-	ws := "ws://" + strings.TrimPrefix(url, "http://") + "/ws/realtime-sync"
+	ws := "ws://" + strings.TrimPrefix(url, "http://") + "/ws/realtime-sync" + query
 	out := make([]*realtime, n)
 	for k := range out {
 		rt := &realtime{}
 		out[k] = rt
-		cfg := wsclient.ReconnectConfig{URL: ws, Header: map[string][]string{"Cookie": {harness.SessionCookie + "=" + c.SID}},
+		cfg := wsclient.ReconnectConfig{URL: ws, Header: hdr,
 			Backoff: wsclient.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}}
 		wg.Go(func() {
 			_ = wsclient.Reconnect(ctx, cfg, func(ctx context.Context, conn *wsclient.Conn) error {

@@ -33,6 +33,8 @@ type fleetOpts struct {
 	dbURL    func(dsn string) string
 	redisURL func(addr string) string
 	agents   int
+	// persistentRedis runs Redis with an fsync'd append-only file.
+	persistentRedis bool
 }
 
 // fleet is one deployment: its stores, seed and instances behind a balancer.
@@ -55,7 +57,12 @@ var fleetEnv = map[string]string{
 
 func newFleet(t *testing.T, o fleetOpts) *fleet {
 	t.Helper()
-	f := &fleet{Redis: stack.NewRedisServer(t)}
+	f := &fleet{}
+	if o.persistentRedis {
+		f.Redis = stack.NewPersistentRedisServer(t)
+	} else {
+		f.Redis = stack.NewRedisServer(t)
+	}
 	if o.privatePG {
 		f.PG = stack.NewPostgresServer(t)
 		dsn, drop, err := stack.CreateDatabase(context.Background(), f.PG.AdminURL)

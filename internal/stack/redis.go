@@ -125,10 +125,12 @@ func ping(r Redis) error {
 }
 
 // RedisServer is a private redis-server process, for tests that stop and
-// restart Redis. It keeps nothing on disk.
+// restart Redis. It keeps nothing on disk unless made by
+// NewPersistentRedisServer.
 type RedisServer struct {
 	Addr string
 	port int
+	dir  string // non-empty: append-only file there, fsync'd on every write
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 }
@@ -152,6 +154,23 @@ func redisBinary() error {
 	return nil
 }
 
+// NewPersistentRedisServer is NewRedisServer with an append-only file
+// fsync'd on every write (appendfsync always), as a Redis holding a job
+// queue is run: a SIGKILL loses no acknowledged write.
+func NewPersistentRedisServer(tb testing.TB) *RedisServer {
+	tb.Helper()
+	if err := redisBinary(); err != nil {
+		Unavailable(tb, "redis-server", err.Error())
+	}
+	port := freePort()
+	s := &RedisServer{Addr: "127.0.0.1:" + itoa(port), port: port, dir: tb.TempDir()}
+	if err := s.Start(); err != nil {
+		Unavailable(tb, "redis-server", err.Error())
+	}
+	tb.Cleanup(s.Stop)
+	return s
+}
+
 func startRedisServer() (*RedisServer, error) {
 	if err := redisBinary(); err != nil {
 		return nil, err
@@ -165,8 +184,13 @@ func startRedisServer() (*RedisServer, error) {
 func (s *RedisServer) Start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cmd := exec.Command("redis-server", "--port", itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--protected-mode", "no")
+	args := []string{"--port", itoa(s.port), "--bind", "127.0.0.1", "--save", "", "--protected-mode", "no"}
+	if s.dir != "" {
+		args = append(args, "--dir", s.dir, "--appendonly", "yes", "--appendfsync", "always")
+	} else {
+		args = append(args, "--appendonly", "no")
+	}
+	cmd := exec.Command("redis-server", args...)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("cannot start redis-server: %w", err)
 	}
