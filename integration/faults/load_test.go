@@ -28,8 +28,11 @@ type loadCfg struct {
 
 // failure is one request that did not get the answer it wanted.
 type failure struct {
-	At   time.Time
-	What string
+	At         time.Time
+	What       string
+	Status     int // 0: transport error
+	Latency    time.Duration
+	RetryAfter string
 }
 
 // load runs requests through the balancer until stop.
@@ -120,7 +123,11 @@ func (l *load) record(what string, r *harness.Response, err error, want int) boo
 		} else if len(r.Body) > 0 {
 			detail += ": " + strings.TrimSpace(string(r.Body[:min(len(r.Body), 160)]))
 		}
-		l.failures = append(l.failures, failure{At: time.Now(), What: detail})
+		fl := failure{At: time.Now(), What: detail}
+		if r != nil {
+			fl.Status, fl.Latency, fl.RetryAfter = r.Status, r.Latency, r.Header.Get("Retry-After")
+		}
+		l.failures = append(l.failures, fl)
 	}
 	l.mu.Unlock()
 	return ok

@@ -178,3 +178,18 @@ func waitFor(d time.Duration, cond func() bool) bool {
 	}
 	return cond()
 }
+
+// logLines logs the lines of every instance's log that contain sub (at
+// most 5 per instance): the server's own account of an unexpected answer.
+func (f *fleet) logLines(t *testing.T, sub string) {
+	t.Helper()
+	for _, i := range f.Insts {
+		n := 0
+		for line := range strings.Lines(i.Log()) {
+			if strings.Contains(line, sub) && n < 5 {
+				n++
+				t.Logf("%s: %s", i.Name, strings.TrimSpace(line))
+			}
+		}
+	}
+}
