@@ -46,6 +46,7 @@ var DefaultEnv = map[string]string{
 	"DATABASE_MAX_CONNECTIONS": "8",
 	"DATABASE_MIN_CONNECTIONS": "1",
 	"CLUSTER_SHUTDOWN_TIMEOUT": "10000",
+	"SHUTDOWN_DRAIN_DELAY":     "0", // suites of draining set their own
 	"REALTIME_TOKEN_SECRET":    TokenSecret,
 }
 

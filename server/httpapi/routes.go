@@ -52,11 +52,14 @@ func (s *Server) routes(e *route.Engine) {
 	s.handle(e, "GET", "/api/jobs/:id", 0, s.authed(s.handleJob))
 
 	s.handle(e, "GET", "/api/realtime/token", 0, s.authed(s.handleRealtimeToken))
-	s.handle(e, "GET", "/ws/realtime-sync", 0, s.handleRealtime)
+	s.handle(e, "GET", realtimeRoute, 0, s.handleRealtime)
 
 	e.NoRoute(s.unmatched(404, "no such route"))
 	e.NoMethod(s.unmatched(405, "method not allowed on this route"))
 }
+
+// realtimeRoute is the WebSocket entry on the public port.
+const realtimeRoute = "/ws/realtime-sync"
 
 // handle registers h under method and path behind the per-route chain:
 // metrics (labelled by the template), panic recovery and admission (body
@@ -73,6 +76,7 @@ func (s *Server) handle(e *route.Engine, method, path string, limit int, h app.H
 func (s *Server) documentLimit() int { return s.cfg.MaxDocumentSize + 64<<10 }
 
 func (s *Server) wrap(rm *routeMetrics, a admission, h app.HandlerFunc) app.HandlerFunc {
+	ws := rm.route == realtimeRoute
 	return func(ctx context.Context, c *app.RequestContext) {
 		start := time.Now()
 		defer func() {
@@ -84,6 +88,9 @@ func (s *Server) wrap(rm *routeMetrics, a admission, h app.HandlerFunc) app.Hand
 			}
 			rm.observe(c.Response.StatusCode(), time.Since(start))
 		}()
+		if !s.gate(ctx, c, ws) {
+			return
+		}
 		if err := s.admit(c, &a); err != nil {
 			s.writeError(ctx, c, err)
 			return
@@ -105,6 +112,13 @@ func (s *Server) unmatched(status int, msg string) app.HandlerFunc {
 	}
 	return func(ctx context.Context, c *app.RequestContext) {
 		start := time.Now()
+		if headRead(ctx) {
+			s.refuseConnection(c)
+			return
+		}
+		if s.closing.Load() {
+			c.Response.Header.SetConnectionClose(true)
+		}
 		if c.Request.IsBodyStream() && hasBody(&c.Request) {
 			_ = s.refuse(c, nil) // no route reads it
 		}

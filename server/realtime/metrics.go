@@ -8,7 +8,7 @@ const (
 	ReasonTimeout  = "timeout"  // silent past PingInterval+PongTimeout
 	ReasonWrite    = "write"    // a write failed or hit its deadline
 	ReasonProtocol = "protocol" // bad frame, too big, unmasked (1002/1009)
-	ReasonShutdown = "shutdown" // closed by Shutdown (1001)
+	ReasonShutdown = "shutdown" // closed by Shutdown (1012)
 	ReasonLogout   = "logout"   // its session or user logged out (1008)
 )
 

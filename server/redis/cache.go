@@ -28,8 +28,9 @@ var (
 // holding the key, which drops its local copy (typically under a few ms).
 // When a connection breaks, the entries it filled are dropped at once, so a
 // value cached before an outage is never served after it; while a dead
-// connection is not yet noticed (a network partition: up to ReadTimeout)
-// local copies are still served, as in rueidis itself.
+// connection is not yet noticed (a network partition: up to a second plus
+// DeadAfter(ReadTimeout), 3 s with the defaults) local copies are still
+// served, as in rueidis itself; one late reply fails its caller only.
 //
 // An instance reads its own writes at once: a key this instance wrote in
 // the last second is read with a plain GET, because the invalidation of its

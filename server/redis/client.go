@@ -19,7 +19,8 @@ type client struct {
 
 // NewClient connects to cfg's Redis with client-side caching (RESP3
 // tracking, OPTIN) on, retries off (this package fails fast and lets the
-// caller decide), replies bounded by cfg.ReadTimeout and connection attempts
+// caller decide), each caller's wait bounded by cfg.ReadTimeout, a silent
+// connection closed after DeadAfter(cfg.ReadTimeout), and connection attempts
 // by cfg.DialTimeout. It answers an error coded EUNAVAILABLE when Redis does
 // not answer a PING now: asking for Redis and not getting it must stop
 // start-up, never fall back silently. Close the client when done.
@@ -50,9 +51,10 @@ func clientOption(cfg Config, local *localCache) rueidis.ClientOption {
 		ClientName:        "echosenseix",
 		ForceSingleClient: true,
 		Dialer:            net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: time.Second},
-		// A reply pending longer than this closes the connection: every
-		// caller waiting on it fails instead of hanging on a stuck Redis.
-		ConnWriteTimeout:    max(cfg.ReadTimeout, 100*time.Millisecond),
+		// Callers are bounded by ReadTimeout through their contexts; the
+		// connection (and the client-side entries it filled) is given up
+		// only after DeadAfter of silence (see DeadAfter).
+		ConnWriteTimeout:    DeadAfter(cfg.ReadTimeout),
 		DisableRetry:        true,
 		DisableCache:        cfg.DisableLocalCache,
 		BlockingPoolSize:    64,

@@ -32,9 +32,10 @@ type Config struct {
 	Prefix string
 	// DialTimeout bounds one connection attempt; default 1 s.
 	DialTimeout time.Duration
-	// ReadTimeout bounds the wait for one reply: a connection with a reply
-	// pending longer than this is closed and its callers fail
-	// (EUNAVAILABLE); default 500 ms.
+	// ReadTimeout bounds the wait for one reply (REDIS_TIMEOUT): the caller
+	// gets EUNAVAILABLE and the connection stays open; default 500 ms. A
+	// connection is given up (and with it every client-side entry it
+	// filled) only when it stays silent for DeadAfter(ReadTimeout).
 	ReadTimeout time.Duration
 	// LocalCacheBytes bounds the client-side cache of one client (all its
 	// connections), in bytes (approximate: key, value and bookkeeping),
@@ -52,6 +53,29 @@ type Config struct {
 	// DisableLocalCache turns client-side caching off: every Cache.Get is a
 	// round trip (for comparison, or a Redis without RESP3 tracking).
 	DisableLocalCache bool
+}
+
+// deadFactor: a connection whose health PING (sent after a second without
+// any reply) is unanswered for deadFactor x ReadTimeout is closed.
+const deadFactor = 4
+
+// DeadAfter is how long a connection may go without answering its health
+// PING before it is closed: deadFactor x readTimeout, at least a second.
+//
+// rueidis runs that PING (every Dialer.KeepAlive without a reply) with
+// ClientOption.ConnWriteTimeout and, when it passes, closes the whole
+// connection; its client-side cache store then drops every entry the
+// connection filled (the invalidations that kept them coherent are gone).
+// One caller's late reply must not cost that: the caller is bounded by its
+// own context (ReadTimeout), which in rueidis' pipelined mode (always on
+// with client-side caching) abandons the call without touching the
+// connection. So the connection's own bound is several replies long: a
+// Redis stalled by one slow command, or this process paused by the
+// scheduler or GC, keeps its cache; a dead peer is still found within
+// Dialer.KeepAlive + DeadAfter (3 s with the defaults), which also bounds
+// how long a partitioned instance serves its local copies.
+func DeadAfter(readTimeout time.Duration) time.Duration {
+	return max(deadFactor*readTimeout, time.Second)
 }
 
 func (c Config) withDefaults() Config {

@@ -54,6 +54,10 @@ type HTTPConfig struct {
 	BodyLimit int `env:"BODY_LIMIT" envDefault:"1048576" unit:"bytes" doc:"largest request body of the JSON routes (documents and webhooks have their own limits); a larger declared Content-Length answers 413 before the body is read"`
 	// HTTP_READ_TIMEOUT, default 30000 ms.
 	ReadTimeout Millis `env:"HTTP_READ_TIMEOUT" envDefault:"30000" unit:"ms" doc:"longest time to read a request"`
+	// HTTP_HEADER_TIMEOUT, default 10000 ms: the whole request head.
+	HeaderTimeout Millis `env:"HTTP_HEADER_TIMEOUT" envDefault:"10000" unit:"ms" doc:"longest time for a request's line and headers, from the accept (first request) or the request's first bytes (next ones) until they are all read; past it the connection is closed (slowloris: HTTP_READ_TIMEOUT only bounds each wait for bytes) and counted in http_connections_refused_total{reason=\"header_timeout\"}"`
+	// MAX_CONNECTIONS, default 0 (auto): open connections per process.
+	MaxConnections int `env:"MAX_CONNECTIONS" envDefault:"0" unit:"connections" doc:"open connections of one process on PORT (WebSockets on it included) past which a new connection's first request is answered 503 with Retry-After and code too_many_connections, then closed, and counted in http_connections_refused_total{reason=\"max_connections\"}; 0 = the open-file limit (RLIMIT_NOFILE) less 1024 descriptors for the pools and files, so clients get an answer instead of hanging in the backlog when accept would fail with EMFILE"`
 	// HTTP_WRITE_TIMEOUT, default 30000 ms.
 	WriteTimeout Millis `env:"HTTP_WRITE_TIMEOUT" envDefault:"30000" unit:"ms" doc:"longest time to write a response"`
 	// HTTP_IDLE_TIMEOUT, default 120000 ms.
@@ -86,6 +90,8 @@ type ClusterConfig struct {
 	MaxRestarts int `env:"CLUSTER_MAX_RESTARTS" envDefault:"10" unit:"count" doc:"restarts of one worker slot allowed within 60 s; one more and the slot is given up"`
 	// CLUSTER_SHUTDOWN_TIMEOUT, default 30000 ms: grace period of a shutdown.
 	ShutdownTimeout Millis `env:"CLUSTER_SHUTDOWN_TIMEOUT" envDefault:"30000" unit:"ms" doc:"grace period for in-flight requests on SIGTERM/SIGINT (single process and cluster); exit 1 when it passes"`
+	// SHUTDOWN_DRAIN_DELAY, default 10000 ms: serving on after SIGTERM with readiness 503.
+	DrainDelay Millis `env:"SHUTDOWN_DRAIN_DELAY" envDefault:"10000" unit:"ms" doc:"on SIGTERM, /health/ready answers 503 at once while the server keeps accepting and serving this long, every response saying Connection: close; then the listeners close and CLUSTER_SHUTDOWN_TIMEOUT starts. The default covers the readiness probe of deploy/k8s (periodSeconds 5 x failureThreshold 2 = 10 s, also the time kube-proxy and ingresses take to drop a terminating pod) and haproxy's check (inter 2s fall 2 = 4 s); nginx, which does not probe, learns from the Connection: close answers. Kubernetes' terminationGracePeriodSeconds must exceed this plus CLUSTER_SHUTDOWN_TIMEOUT. SIGINT (Ctrl-C) skips it; 0 = off"`
 	// CLUSTER_LISTEN_MODE, default shared: how workers share the port.
 	ListenMode string `env:"CLUSTER_LISTEN_MODE" envDefault:"shared" unit:"shared|reuseport" doc:"shared: the primary opens one socket and passes it to every worker (no queued connection is lost when a worker dies); reuseport: each worker binds with SO_REUSEPORT"`
 	// CLUSTER_READY_TIMEOUT, default 30000 ms: time a new worker has to report ready.
@@ -114,6 +120,8 @@ type RedisConfig struct {
 	Password string `env:"REDIS_PASSWORD" envDefault:"" unit:"secret" doc:"Redis password (ignored when REDIS_URL is set)"`
 	// REDIS_DB, default 0.
 	DB int `env:"REDIS_DB" envDefault:"0" unit:"index" doc:"Redis database number (ignored when REDIS_URL is set)"`
+	// REDIS_TIMEOUT, default 500 ms: longest wait for one Redis reply.
+	Timeout Millis `env:"REDIS_TIMEOUT" envDefault:"500" unit:"ms" doc:"longest wait for one reply of the cache, session and login-throttle calls; past it the call fails (the cache falls back to Postgres) and the connection stays open. A connection is closed, and the client-side copies it filled dropped, only when its health PING goes unanswered for 4x this (at least 1 s), which also bounds how long a partitioned instance serves its client-side copies (1 s + 4x this). The job queue (2 s) and the event bus (5 s) have their own"`
 	// REDIS_URL, default none: overrides REDIS_HOST/PORT/PASSWORD/DB.
 	URL string `env:"REDIS_URL" envDefault:"" unit:"url" doc:"redis://[:password@]host:port/db, or rediss://... for TLS (the server's certificate is verified for host); overrides REDIS_HOST, REDIS_PORT, REDIS_PASSWORD and REDIS_DB; setting it also puts the event bus on Redis"`
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/echosenseix/echosenseix/server/redis"
 )
@@ -19,6 +20,7 @@ func (c RedisConfig) redisConfig(cache CacheConfig) (redis.Config, error) {
 		return rc, err
 	}
 	rc.CacheTTL = cache.TTL.D()
+	rc.ReadTimeout = c.Timeout.D()
 	if rc.TLS == nil {
 		return rc, nil
 	}
@@ -59,6 +61,7 @@ func (c RedisConfig) rules() []rule {
 	}
 	return []rule{
 		{"REDIS_URL", redactURL(c.URL), urlErr == nil, redisURLWant},
+		{"REDIS_TIMEOUT", c.Timeout, c.Timeout.D() >= 10*time.Millisecond && c.Timeout.D() <= time.Minute, "milliseconds from 10 to 60000"},
 		{"REDIS_TLS_CA_FILE", c.TLSCAFile, caOK, "empty, or a readable PEM file of CA certificates with REDIS_URL=rediss://"},
 		{"REDIS_TLS_INSECURE_SKIP_VERIFY", c.TLSInsecureSkipVerify, !c.TLSInsecureSkipVerify || c.tlsURL(), "false unless REDIS_URL is rediss://"},
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -256,6 +257,8 @@ func (a *app) openHTTP(cfg *Config, log *slog.Logger, st stores, ln net.Listener
 		MaxBodySize:      cfg.HTTP.BodyLimit,
 		ReadTimeout:      cfg.HTTP.ReadTimeout.D(),
 		WriteTimeout:     cfg.HTTP.WriteTimeout.D(),
+		HeaderTimeout:    cfg.HTTP.HeaderTimeout.D(),
+		MaxConnections:   maxConnections(cfg.HTTP.MaxConnections),
 		IdleTimeout:      cfg.HTTP.IdleTimeout.D(),
 		ShutdownTimeout:  cfg.Cluster.ShutdownTimeout.D(),
 		CookieSecure:     cfg.HTTP.CookieSecure == "true",
@@ -278,7 +281,7 @@ func (a *app) openHTTP(cfg *Config, log *slog.Logger, st stores, ln net.Listener
 	}
 	a.http = srv
 	if a.hub != nil {
-		// Sockets get 1001 while requests drain; hijacked connections would
+		// Sockets get 1012 while requests drain; hijacked connections would
 		// otherwise hold HTTP Shutdown until its deadline.
 		srv.OnShutdown(func(ctx context.Context) { _ = a.hub.Shutdown(ctx) })
 	}
@@ -463,4 +466,22 @@ func sessionMemo(cfg *Config) time.Duration {
 		return -1
 	}
 	return usecase.DefaultSessionCacheTTL
+}
+
+// reservedFiles are the descriptors MAX_CONNECTIONS=0 leaves to the pools,
+// listeners and files below the open-file limit.
+const reservedFiles = 1024
+
+// maxConnections resolves MAX_CONNECTIONS: 0 is the open-file limit (Go
+// raised the soft limit to the hard one at start) less reservedFiles, at
+// least 64.
+func maxConnections(n int) int {
+	if n > 0 {
+		return n
+	}
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil || l.Cur > 1<<31 {
+		return 0 // unknown or unlimited: no bound of our own
+	}
+	return max(int(l.Cur)-reservedFiles, 64)
 }
