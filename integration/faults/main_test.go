@@ -88,6 +88,7 @@ func newFleet(t *testing.T, o fleetOpts) *fleet {
 	if o.redisURL != nil {
 		env["REDIS_URL"] = o.redisURL(f.Redis.Addr)
 	}
+	env["SHUTDOWN_DRAIN_DELAY"] = fmt.Sprint(drainDelay(t, o.kind).Milliseconds())
 	if os.Getenv("FAULTS_CLUSTER") == "1" {
 		env["CLUSTER_ENABLED"], env["CLUSTER_WORKERS"] = "true", "2"
 	}
@@ -99,6 +100,20 @@ func newFleet(t *testing.T, o fleetOpts) *fleet {
 	}
 	f.LB = lb.Start(t, o.kind, ports)
 	return f
+}
+
+// drainDelay is SHUTDOWN_DRAIN_DELAY matched to the balancer, as the
+// deployment guide sets it: past haproxy's detection (inter x fall, it
+// reads /health/ready) with 500 ms to spare; 1 s for nginx, whose passive
+// checks never read readiness (a refused connection is retried on the next
+// server), so draining only lets in-flight requests end.
+func drainDelay(t *testing.T, k lb.Kind) time.Duration {
+	t.Helper()
+	if k.Name == "haproxy" {
+		b := &lb.Balancer{Kind: k, Config: lb.DeployFile(t, k.File)}
+		return b.DetectionBound(t) + 500*time.Millisecond
+	}
+	return time.Second
 }
 
 // login logs the org's user k in through url and answers the client.
