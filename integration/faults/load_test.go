@@ -35,6 +35,14 @@ type failure struct {
 	RetryAfter string
 }
 
+// answer is when one request ended, how long it took and whether it got
+// what it wanted.
+type answer struct {
+	At      time.Time
+	Latency time.Duration
+	OK      bool
+}
+
 // load runs requests through the balancer until stop.
 type load struct {
 	t      *testing.T
@@ -48,6 +56,7 @@ type load struct {
 
 	mu       sync.Mutex
 	failures []failure
+	answers  []answer // every answer, in arrival order
 	docs     []string // documents accepted (202)
 	statuses map[string]int
 }
@@ -66,8 +75,9 @@ func startLoad(t *testing.T, f *fleet, scenario string, cfg loadCfg) *load {
 		c := harness.NewClient()
 		l.wg.Go(func() {
 			for !l.stop.Load() {
+				t0 := time.Now()
 				r, err := l.led.send(c, l.url)
-				l.record("POST /api/webhooks/post-call", r, err, 200)
+				l.record("POST /api/webhooks/post-call", t0, r, err, 200)
 				time.Sleep(cfg.pace)
 			}
 		})
@@ -76,8 +86,9 @@ func startLoad(t *testing.T, f *fleet, scenario string, cfg loadCfg) *load {
 		base, c := cfg.session(w)
 		l.wg.Go(func() {
 			for !l.stop.Load() {
+				t0 := time.Now()
 				r, err := c.Do("GET", base+"/api/agents/"+agent.ID, nil)
-				l.record("GET /api/agents/:id", r, err, 200)
+				l.record("GET /api/agents/:id", t0, r, err, 200)
 				time.Sleep(cfg.pace)
 			}
 		})
@@ -86,8 +97,9 @@ func startLoad(t *testing.T, f *fleet, scenario string, cfg loadCfg) *load {
 		base, c := cfg.session(w + cfg.reads)
 		l.wg.Go(func() {
 			for k := 0; !l.stop.Load(); k++ {
+				t0 := time.Now()
 				r, err := c.Do("POST", base+"/api/documents", map[string]string{"title": fmt.Sprintf("doc %d-%d", w, k), "content": "hello  fault world"})
-				if l.record("POST /api/documents", r, err, 202) {
+				if l.record("POST /api/documents", t0, r, err, 202) {
 					var ans struct{ DocumentID string }
 					if json.Unmarshal(r.Body, &ans) == nil && ans.DocumentID != "" {
 						l.mu.Lock()
@@ -103,8 +115,9 @@ func startLoad(t *testing.T, f *fleet, scenario string, cfg loadCfg) *load {
 	return l
 }
 
-// record counts one answer; false when it was not want.
-func (l *load) record(what string, r *harness.Response, err error, want int) bool {
+// record counts one answer to a request sent at start; false when it was
+// not want.
+func (l *load) record(what string, start time.Time, r *harness.Response, err error, want int) bool {
 	l.sent.Add(1)
 	key := what + " "
 	if err != nil {
@@ -113,7 +126,9 @@ func (l *load) record(what string, r *harness.Response, err error, want int) boo
 		key += fmt.Sprint(r.Status)
 	}
 	ok := err == nil && r.Status == want
+	lat := time.Since(start)
 	l.mu.Lock()
+	l.answers = append(l.answers, answer{At: time.Now(), Latency: lat, OK: ok})
 	l.statuses[key]++
 	if !ok {
 		l.failed.Add(1)
@@ -123,9 +138,9 @@ func (l *load) record(what string, r *harness.Response, err error, want int) boo
 		} else if len(r.Body) > 0 {
 			detail += ": " + strings.TrimSpace(string(r.Body[:min(len(r.Body), 160)]))
 		}
-		fl := failure{At: time.Now(), What: detail}
+		fl := failure{At: time.Now(), What: detail, Latency: lat}
 		if r != nil {
-			fl.Status, fl.Latency, fl.RetryAfter = r.Status, r.Latency, r.Header.Get("Retry-After")
+			fl.Status, fl.RetryAfter = r.Status, r.Header.Get("Retry-After")
 		}
 		l.failures = append(l.failures, fl)
 	}
@@ -315,4 +330,22 @@ func goroutines(i *harness.Instance) float64 {
 		return 0
 	}
 	return harness.Metric(r.Body, "go_goroutines")
+}
+
+// window sums the answers that ended in [from, to]: how many, how many
+// failed, and the slowest.
+func (l *load) window(from, to time.Time) (n, failed int, slowest time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, a := range l.answers {
+		if a.At.Before(from) || a.At.After(to) {
+			continue
+		}
+		n++
+		if !a.OK {
+			failed++
+		}
+		slowest = max(slowest, a.Latency)
+	}
+	return n, failed, slowest
 }
