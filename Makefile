@@ -34,12 +34,12 @@ lint: $(GOBIN)/staticcheck ## go vet + staticcheck + repocheck (no tracked build
 	$(GO) run ./tools/repocheck
 
 .PHONY: test
-test: lint ## Lint, go test -race of every package but integration/ against real Postgres and Redis (stack helper), then the fuzz targets
+test: lint ## Lint, go test -race of every package but integration/ against real Postgres, Redis, RabbitMQ and NATS (stack helper), then the fuzz targets
 	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v /integration/)
 	$(MAKE) fuzz
 
 .PHONY: test-integration
-test-integration: ## Multi-instance and fault suites (integration/): three instances behind nginx and haproxy, restarts, kills, Redis/Postgres outages, toxiproxy; one FAULTS line per scenario
+test-integration: ## integration/: end-to-end suites, then multi-instance and fault suites: three instances behind nginx and haproxy, restarts, kills, Redis/Postgres outages, toxiproxy; one FAULTS line per scenario
 	@# They assert recovery bounds (Redis back within 5 s): run them after the
 	@# rest, not beside CPU-heavy packages on a 2-core machine.
 	@summary=$$(mktemp); export FAULTS_SUMMARY=$$summary; \
@@ -47,7 +47,7 @@ test-integration: ## Multi-instance and fault suites (integration/): three insta
 	echo "--- fault scenarios ---"; cat $$summary; rm -f $$summary; exit $$rc
 
 .PHONY: test-short
-test-short: ## Inner loop: go test -short ./... without -race and without the integration suites
+test-short: ## Inner loop: go test -short ./... without -race and without integration/ (end-to-end and integration suites)
 	$(GO) test -short -count=1 $$($(GO) list ./... | grep -v /integration/)
 
 FUZZTIME ?= 20s
@@ -75,6 +75,11 @@ PROFILE ?=
 .PHONY: loadtest
 loadtest: build ## Load tier TIER=smoke|1k|10k|100k [PROFILE=defaults|tuned: inside a network namespace]: server + Postgres/Redis + seed; report in loadtests/reports/
 	$(GO) build -o bin/loadtest ./loadtests/cmd/loadtest && ./bin/loadtest -tier $(TIER) $(if $(PROFILE),-profile $(PROFILE))
+
+CAPACITY_ARGS ?=
+.PHONY: capacity
+capacity: build ## CPU per unit of work (page by route, login, webhook, frame, idle socket-second, connect), server and generator, checked against the smoke tier: loadtests/results/capacity-<timestamp>/ [CAPACITY_ARGS=-baseline OLD_BINARY]
+	$(GO) build -o bin/loadtest ./loadtests/cmd/loadtest && ./bin/loadtest capacity $(CAPACITY_ARGS)
 
 .PHONY: loadtest-nginx
 loadtest-nginx: build ## The load generator and wrk vs nginx static 200: shows the generator is not the bottleneck

@@ -7,26 +7,26 @@ func Queue() Spec {
 	return Spec{
 		File: "queue.json", UID: "echosenseix-queue", Title: "EchoSenseiX / Queue",
 		Desc:   "Jobs (process-document) pending, processing, completed, failed into the dead-letter set, delayed; documents accepted.",
-		Anchor: "queue_pending_total",
+		Anchor: "queue_pending_jobs",
 		Rows: []Row{
 			{Title: "Now", Panels: []Panel{
-				{Title: "Pending", Unit: "short", Stat: true, Width: 6, Queries: []Query{Q("max("+sel("queue_pending_total", "")+")", "pending")}},
-				{Title: "Processing", Unit: "short", Stat: true, Width: 6, Queries: []Query{Q("max("+sel("queue_processing_total", "")+")", "processing")}},
-				{Title: "Dead letter", Unit: "short", Stat: true, Width: 6, Queries: []Query{Q("max("+sel("queue_failed_total", "")+")", "dead letter")}},
-				{Title: "Delayed (retry backoff)", Unit: "short", Stat: true, Width: 6, Queries: []Query{Q("max("+sel("queue_delayed_total", "")+")", "delayed")}},
+				{Title: "Pending", Unit: "short", Stat: true, Width: 6, Queries: []Query{Q("max("+sel("queue_pending_jobs", "")+")", "pending")}},
+				{Title: "Processing", Unit: "short", Stat: true, Width: 6, Queries: []Query{Q("max("+sel("queue_processing_jobs", "")+")", "processing")}},
+				{Title: "Dead letter", Unit: "short", Stat: true, Width: 6, Queries: []Query{Q("max("+sel("queue_failed_jobs", "")+")", "dead letter")}},
+				{Title: "Delayed (retry backoff)", Unit: "short", Stat: true, Width: 6, Queries: []Query{Q("max("+sel("queue_delayed_jobs", "")+")", "delayed")}},
 			}},
 			{Title: "Over time", Panels: []Panel{
 				{Title: "Backlog: pending, processing, delayed", Unit: "short", Queries: []Query{
-					Q(q("queue_pending_total"), "pending {{instance}}"),
-					Q(q("queue_processing_total"), "processing {{instance}}"),
-					Q(q("queue_delayed_total"), "delayed {{instance}}"),
+					Q(q("queue_pending_jobs"), "pending {{instance}}"),
+					Q(q("queue_processing_jobs"), "processing {{instance}}"),
+					Q(q("queue_delayed_jobs"), "delayed {{instance}}"),
 				}},
 				{Title: "Completed (kept in history) and dead letter", Unit: "short", Queries: []Query{
-					Q(q("queue_completed_total"), "completed {{instance}}"),
-					Q(q("queue_failed_total"), "dead letter {{instance}}"),
+					Q(q("queue_completed_jobs"), "completed {{instance}}"),
+					Q(q("queue_failed_jobs"), "dead letter {{instance}}"),
 				}},
 				{Title: "Dead letters added", Unit: "short", Desc: "Growth of the dead-letter set over the window (the alert watches 15 m).",
-					Queries: []Query{Q("max by (instance) (delta("+sel("queue_failed_total", "")+"["+RateWindow+"]))", perInstance)}},
+					Queries: []Query{Q("max by (instance) (delta("+sel("queue_failed_jobs", "")+"["+RateWindow+"]))", perInstance)}},
 				{Title: "Documents accepted and job lookups", Unit: "reqps",
 					Desc: "POST /api/documents answered 202 (one process-document job each) and GET /api/jobs/:id polls.",
 					Queries: []Query{

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	mrand "math/rand/v2"
 	"time"
 )
 
@@ -70,4 +71,32 @@ type Queue interface {
 	Job(ctx context.Context, id string) (*Job, error)
 	Stats(ctx context.Context) (QueueStats, error)
 	Close(ctx context.Context) error
+}
+
+// CheckJob validates an AddJob of a shared queue: a job type, no negative
+// delay or attempts, data empty or JSON. It answers an EINVALID Error.
+func CheckJob(jobType string, data []byte, opt JobOptions) error {
+	switch {
+	case jobType == "":
+		return Errorf(EINVALID, "job type is required")
+	case opt.Delay < 0:
+		return Errorf(EINVALID, "job delay must not be negative")
+	case opt.MaxAttempts < 0:
+		return Errorf(EINVALID, "job maxAttempts must not be negative")
+	case len(data) > 0 && !json.Valid(data):
+		return Errorf(EINVALID, "job data must be JSON")
+	}
+	return nil
+}
+
+// Backoff is the wait before the retry that follows run n (n >= 1) of a
+// job: base·2^(n-1), capped at maxWait, with jitter (between half and all
+// of it), so that failing jobs do not retry in step.
+func Backoff(base, maxWait time.Duration, n int) time.Duration {
+	d := base
+	for i := 1; i < n && d < maxWait; i++ {
+		d *= 2
+	}
+	d = min(d, maxWait)
+	return d/2 + mrand.N(d-d/2+1)
 }

@@ -1,6 +1,8 @@
 package harness
 
 import (
+	"flag"
+	"fmt"
 	"os"
 	"testing"
 
@@ -19,11 +21,16 @@ func Binary(tb testing.TB) string {
 	return testbin.Server.Path(tb)
 }
 
-// Main runs the tests of m, then removes the built binary and stops the
+// Main runs the tests of m (none under -short: the suites are slow), then removes the built binary and stops the
 // throwaway services of internal/stack. Call it from TestMain:
 //
 //	func TestMain(m *testing.M) { harness.Main(m) }
 func Main(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		fmt.Println("integration suites skipped under -short")
+		os.Exit(0)
+	}
 	code := m.Run()
 	testbin.Server.Remove()
 	stack.StopAll()

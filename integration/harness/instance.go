@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/echosenseix/echosenseix/internal/stack"
 )
 
 // Timeouts of the instance lifecycle.
@@ -333,7 +335,7 @@ func FreePort(tb testing.TB) int {
 }
 
 // RedisURL is the REDIS_URL of a Redis at addr ("host:port").
-func RedisURL(addr string) string { return "redis://" + addr + "/0" }
+func RedisURL(addr string) string { return stack.Redis{Addr: addr}.URL() }
 
 // Metric answers the sum of the samples of the Prometheus metric name whose
 // labels contain every "k=\"v\"" of match, from a /metrics text body.

@@ -4,18 +4,18 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/echosenseix/echosenseix/internal/pglocal"
 )
 
 var (
@@ -32,18 +32,14 @@ func PostgresAdminURL() (string, error) {
 	pgOnce.Do(func() {
 		env := firstEnv("TEST_DATABASE_URL", "DATABASE_URL")
 		var src Source
-		src, pgErr = choose(env, probes{docker: dockerAnswers, binary: func() error { _, err := findPGBinary("initdb"); return err }})
+		src, pgErr = choose(env, probes{docker: dockerAnswers, binary: func() error { _, err := pglocal.Binary("initdb"); return err }})
 		switch src {
 		case FromEnv:
 			pgAdmin = env
 		case FromContainer:
 			pgAdmin, pgErr = startPostgresContainer()
 		case FromBinary:
-			var s *PostgresServer
-			if s, pgErr = startPostgresServer(); pgErr == nil {
-				pgAdmin = s.AdminURL
-				stops = append(stops, s.Remove)
-			}
+			pgAdmin, pgErr = startLocalPostgres()
 		}
 	})
 	return pgAdmin, pgErr
@@ -113,14 +109,33 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// PostgresServer is a private Postgres cluster (initdb in a temp dir, on a
-// free port), for tests that stop and restart the database. As root it runs
-// as the "postgres" user, since Postgres refuses root.
+// startLocalPostgres starts a throwaway server from the local binaries
+// (internal/pglocal), fsync off, stopped by StopAll.
+func startLocalPostgres() (string, error) {
+	ctx := context.Background()
+	c, err := pglocal.Init(ctx, "es-pg-", "")
+	if errors.Is(err, pglocal.ErrNoBinary) {
+		return "", fmt.Errorf("no DATABASE_URL and %w", err)
+	}
+	if err != nil {
+		return "", err
+	}
+	dsn, err := c.Start(ctx, "", "fsync=off", "max_connections=300")
+	if err != nil {
+		c.Remove()
+		return "", err
+	}
+	stops = append(stops, func() { c.Stop(ctx, "immediate"); c.Remove() })
+	return dsn, nil
+}
+
+// PostgresServer is a private Postgres cluster (internal/pglocal: initdb in
+// a temp dir) on a port of its own that it keeps across restarts, for tests
+// that stop and restart the database.
 type PostgresServer struct {
 	AdminURL string // superuser DSN of the "postgres" database
 	port     int
-	dir      string
-	pgctl    string
+	c        *pglocal.Cluster
 	mu       sync.Mutex
 	running  bool
 }
@@ -129,59 +144,26 @@ type PostgresServer struct {
 // removed when tb ends. Use CreateDatabase on its AdminURL.
 func NewPostgresServer(tb testing.TB) *PostgresServer {
 	tb.Helper()
-	s, err := startPostgresServer()
+	c, err := pglocal.Init(context.Background(), "es-pg-", "")
 	if err != nil {
 		Unavailable(tb, "postgres binaries", err.Error())
 	}
+	s := &PostgresServer{port: freePort(), c: c}
+	s.AdminURL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", s.port)
 	tb.Cleanup(s.Remove)
+	if err := s.Start(); err != nil {
+		tb.Fatal(err)
+	}
 	return s
 }
-
-func startPostgresServer() (*PostgresServer, error) {
-	initdb, err := findPGBinary("initdb")
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "es-pg-")
-	if err != nil {
-		return nil, err
-	}
-	s := &PostgresServer{port: freePort(), dir: dir, pgctl: filepath.Join(filepath.Dir(initdb), "pg_ctl")}
-	s.AdminURL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", s.port)
-	if os.Geteuid() == 0 {
-		if err := exec.Command("chown", "postgres", dir).Run(); err != nil {
-			_ = os.RemoveAll(dir)
-			return nil, fmt.Errorf("cannot chown %s to postgres: %w", dir, err)
-		}
-	}
-	if out, err := asPostgres(initdb, "-D", s.data(), "-U", "postgres", "-A", "trust", "--no-sync").CombinedOutput(); err != nil {
-		_ = os.RemoveAll(dir)
-		return nil, fmt.Errorf("initdb: %v: %s", err, out)
-	}
-	if err := s.Start(); err != nil {
-		_ = os.RemoveAll(dir)
-		return nil, err
-	}
-	return s, nil
-}
-
-func asPostgres(name string, args ...string) *exec.Cmd {
-	if os.Geteuid() == 0 {
-		return exec.Command("runuser", append([]string{"-u", "postgres", "--", name}, args...)...)
-	}
-	return exec.Command(name, args...)
-}
-
-func (s *PostgresServer) data() string { return filepath.Join(s.dir, "data") }
 
 // Start (re)starts the server on its port and waits until it accepts
 // connections.
 func (s *PostgresServer) Start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300", s.port, s.dir)
-	if out, err := asPostgres(s.pgctl, "-D", s.data(), "-o", opts, "-l", filepath.Join(s.dir, "log"), "-w", "start").CombinedOutput(); err != nil {
-		return fmt.Errorf("pg_ctl start: %v: %s", err, out)
+	if _, err := s.c.Start(context.Background(), "", "fsync=off", "max_connections=300", "port="+itoa(s.port)); err != nil {
+		return err
 	}
 	s.running = true
 	return nil
@@ -192,12 +174,9 @@ func (s *PostgresServer) Start() error {
 func (s *PostgresServer) Stop() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.running {
-		return nil
-	}
-	s.running = false
-	if out, err := asPostgres(s.pgctl, "-D", s.data(), "-m", "immediate", "-w", "stop").CombinedOutput(); err != nil {
-		return fmt.Errorf("pg_ctl stop: %v: %s", err, out)
+	if s.running {
+		s.running = false
+		s.c.Stop(context.Background(), "immediate")
 	}
 	return nil
 }
@@ -205,27 +184,7 @@ func (s *PostgresServer) Stop() error {
 // Remove stops the server and deletes its files.
 func (s *PostgresServer) Remove() {
 	_ = s.Stop()
-	_ = os.RemoveAll(s.dir)
-}
-
-func findPGBinary(name string) (string, error) {
-	if p, err := exec.LookPath(name); err == nil {
-		return p, nil
-	}
-	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/" + name)
-	if len(matches) > 0 {
-		return matches[len(matches)-1], nil
-	}
-	return "", fmt.Errorf("no DATABASE_URL and no %s binary", name)
-}
-
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic("BUG: cannot find a free port: " + err.Error())
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	s.c.Remove()
 }
 
 var stops []func()
@@ -241,3 +200,12 @@ func StopAll() {
 
 // Itoa is strconv.Itoa, for callers building addresses.
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// freePort is pglocal.FreePort for starters that cannot go on without one.
+func freePort() int {
+	p, err := pglocal.FreePort()
+	if err != nil {
+		panic("BUG: " + err.Error())
+	}
+	return p
+}

@@ -12,6 +12,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/rueidis"
+
+	"github.com/echosenseix/echosenseix/internal/pglocal"
 )
 
 // Redis is a real Redis for one caller: its address, password and DB, and a
@@ -83,21 +87,26 @@ func NewRedis(tb testing.TB) Redis {
 	return r
 }
 
+// parseRedisURL reads REDIS_URL with rueidis' parser, the one the server's
+// Redis settings use too.
 func parseRedisURL(s string) (Redis, error) {
-	u, err := url.Parse(s)
+	opt, err := rueidis.ParseURL(s)
 	if err != nil {
 		return Redis{}, fmt.Errorf("cannot parse REDIS_URL: %w", err)
 	}
-	r := Redis{Addr: u.Host}
-	if p, ok := u.User.Password(); ok {
-		r.Password = p
+	if opt.TLSConfig != nil {
+		return Redis{}, fmt.Errorf("REDIS_URL %s: the test stack speaks plain TCP to Redis, not TLS", s)
 	}
-	if db := strings.TrimPrefix(u.Path, "/"); db != "" {
-		if r.DB, err = strconv.Atoi(db); err != nil {
-			return Redis{}, fmt.Errorf("cannot parse REDIS_URL db %q: %w", db, err)
-		}
+	return Redis{Addr: opt.InitAddress[0], Password: opt.Password, DB: opt.SelectDB}, nil
+}
+
+// URL is the redis:// URL of r (its prefix is not part of it).
+func (r Redis) URL() string {
+	u := url.URL{Scheme: "redis", Host: r.Addr, Path: "/" + strconv.Itoa(r.DB)}
+	if r.Password != "" {
+		u.User = url.UserPassword("", r.Password)
 	}
-	return r, nil
+	return u.String()
 }
 
 func ping(r Redis) error {
@@ -175,7 +184,10 @@ func startRedisServer() (*RedisServer, error) {
 	if err := redisBinary(); err != nil {
 		return nil, err
 	}
-	port := freePort()
+	port, err := pglocal.FreePort()
+	if err != nil {
+		return nil, err
+	}
 	s := &RedisServer{Addr: "127.0.0.1:" + itoa(port), port: port}
 	return s, s.Start()
 }

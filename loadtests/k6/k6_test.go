@@ -58,13 +58,24 @@ func TestScriptTakesFiguresFromTiersJSON(t *testing.T) {
 		"t.users",
 		"tier.sessions",
 		"executor: 'ramping-vus'",
-		"ws.connect(WS_URL",
+		"import { WebSocket } from 'k6/websockets';",
+		"new WebSocket(WS_URL",
+		"export function handleSummary(data)",
+		"'checks{judged:yes}': ['rate>=' + (1 - th.maxErrorRate)]",
+		"tier.rampSeconds * 1000 ? 'yes' : 'no'",
 		"crypto.hmac('sha256'",
 		"export function setup()",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("loadtest.js lacks %q", want)
 		}
+	}
+	if strings.Contains(s, "'k6/ws'") {
+		t.Error("loadtest.js imports k6/ws; k6's docs name k6/websockets")
+	}
+	// Only the hold judges: no request or check is tagged judged:yes outright.
+	if strings.Contains(s, "judged: 'yes'") {
+		t.Error("loadtest.js tags something judged:yes whatever the phase; use judged()")
 	}
 	if m := regexp.MustCompile(`(rate|p\(\d+\))\s*<=?\s*\d`).FindString(s); m != "" {
 		t.Errorf("loadtest.js hard-codes a threshold %q; take it from tiers.json", m)
@@ -90,7 +101,8 @@ func TestScriptTakesFiguresFromTiersJSON(t *testing.T) {
 	}
 }
 
-// TestTypeCheck runs tsc --noEmit --checkJs against the pinned @types/k6.
+// TestTypeCheck runs tsc --noEmit --checkJs, strict, against the pinned
+// @types/k6.
 // node_modules is installed with `npm ci` when missing (needs the npm
 // registry). Without node/npm it skips, except under CI=true.
 func TestTypeCheck(t *testing.T) {
@@ -99,6 +111,15 @@ func TestTypeCheck(t *testing.T) {
 	}
 	for _, tool := range []string{"node", "npm", "npx"} {
 		stack.Tool(t, tool, "nodejs npm")
+	}
+	var cfg struct {
+		CompilerOptions struct {
+			Strict        bool `json:"strict"`
+			NoImplicitAny bool `json:"noImplicitAny"`
+		} `json:"compilerOptions"`
+	}
+	if b, err := os.ReadFile("tsconfig.json"); err != nil || json.Unmarshal(b, &cfg) != nil || !cfg.CompilerOptions.Strict || !cfg.CompilerOptions.NoImplicitAny {
+		t.Errorf("tsconfig.json: want strict and noImplicitAny true (%v)", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()

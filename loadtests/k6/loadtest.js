@@ -14,9 +14,17 @@
 // the "webhooks" scenario (constant-arrival-rate: open loop). k6 VUs are
 // closed loops: when the server slows down, page loads slow down with it
 // (coordinated omission); bin/loadgen measures from the intended start.
+//
+// Like bin/loadgen, only the hold judges: requests and checks made while
+// the ramp runs are tagged judged:no, those of the hold judged:yes, and the
+// thresholds (tiers.json's, plus the check pass rate) read judged:yes only.
+// handleSummary prints each threshold's verdict and writes the whole
+// summary as JSON to SUMMARY (default k6-summary.json).
 import http from 'k6/http';
-import ws from 'k6/ws';
+import { WebSocket } from 'k6/websockets';
+import { setInterval, setTimeout, clearInterval } from 'k6/timers';
 import crypto from 'k6/crypto';
+import exec from 'k6/execution';
 import { check, sleep } from 'k6';
 import { Counter } from 'k6/metrics';
 
@@ -40,12 +48,19 @@ if (!tier) {
 }
 const th = tier.thresholds;
 
+/**
+ * @typedef {{ email: string, password: string }} SeedUser
+ * @typedef {{ externalAgentId: string }} SeedAgent
+ * @typedef {{ webhookSecret: string, users: SeedUser[], agents: SeedAgent[] }} SeedOrg
+ */
+
 /** Every user of the seed, interleaved across organizations (as bin/loadgen does). */
 function logins() {
+  /** @type {SeedUser[]} */
   const out = [];
   for (let i = 0; ; i++) {
     let added = false;
-    for (const org of seed.organizations) {
+    for (const org of /** @type {SeedOrg[]} */ (seed.organizations)) {
       if (i < org.users.length) {
         out.push(org.users[i]);
         added = true;
@@ -55,8 +70,9 @@ function logins() {
   }
 }
 const LOGINS = logins();
+/** @type {{ secret: string, agentId: string }[]} */
 const WEBHOOK_TARGETS = [];
-for (const org of seed.organizations) {
+for (const org of /** @type {SeedOrg[]} */ (seed.organizations)) {
   for (const agent of org.agents) {
     WEBHOOK_TARGETS.push({ secret: org.webhookSecret, agentId: agent.externalAgentId });
   }
@@ -65,8 +81,13 @@ for (const org of seed.organizations) {
 const ramp = tier.rampSeconds + 's';
 const hold = tier.holdSeconds + 's';
 
-/** The scenarios of one tier: users, realtime sockets, webhooks. */
+/**
+ * The scenarios of one tier: users, realtime sockets, webhooks.
+ * @param {any} t a tier of tiers.json
+ * @returns {Record<string, any>}
+ */
 function scenarios(t) {
+  /** @type {Record<string, any>} */
   const s = {
     users: {
       executor: 'ramping-vus',
@@ -106,16 +127,27 @@ function scenarios(t) {
 }
 
 // Thresholds come from tiers.json (judged requests: page loads and
-// webhooks; logins are slow on purpose and tagged judged:no).
+// webhooks of the hold; logins are slow on purpose and never judged). The
+// checks of the hold must pass at least as often as requests may succeed.
 export const options = {
   scenarios: scenarios(tier),
   thresholds: {
     'http_req_failed{judged:yes}': ['rate<=' + th.maxErrorRate],
     'http_req_duration{judged:yes}': ['p(95)<=' + th.p95Ms, 'p(99)<=' + th.p99Ms],
+    'checks{judged:yes}': ['rate>=' + (1 - th.maxErrorRate)],
     ws_connect_failed: ['count<=' + Math.floor(tier.users * (1 - th.minSocketRatio))],
   },
   setupTimeout: '10m',
 };
+
+/**
+ * judged answers 'yes' once this scenario is past the tier's ramp (the
+ * hold, which the thresholds judge), 'no' before.
+ * @returns {'yes' | 'no'}
+ */
+function judged() {
+  return Date.now() - exec.scenario.startTime >= tier.rampSeconds * 1000 ? 'yes' : 'no';
+}
 
 const wsConnectFailed = new Counter('ws_connect_failed');
 const callsCompleted = new Counter('ws_call_completed');
@@ -140,7 +172,7 @@ function login() {
     headers: { 'Content-Type': 'application/json' },
     tags: { judged: 'no', name: 'POST /api/login' },
   });
-  check(res, { 'login 200': (r) => r.status === 200 });
+  check(res, { 'login 200': (r) => r.status === 200 }, { judged: 'no' });
   const c = res.cookies.sid;
   sid = c && c.length > 0 ? c[0].value : '';
   return sid;
@@ -152,19 +184,25 @@ export function users() {
     sleep(2);
     return;
   }
-  const reqs = tiersFile.pageLoad.map((path) => ({
+  const j = judged();
+  const reqs = tiersFile.pageLoad.map((/** @type {string} */ path) => ({
     method: 'GET',
     url: BASE_URL + path,
-    params: { tags: { judged: 'yes', name: 'GET ' + path.split('?')[0] } },
+    params: { tags: { judged: j, name: 'GET ' + path.split('?')[0] } },
   }));
   const res = http.batch(reqs);
   let ok = true;
   for (let i = 0; i < reqs.length; i++) ok = ok && res[i].status === 200;
-  check(ok, { 'page 200': (v) => v });
+  check(ok, { 'page 200': (v) => v }, { judged: j });
   sleep(tier.thinkSeconds);
 }
 
-/** realtime: hold the user's socket until the end of the tier, answering nothing but pings. */
+/**
+ * realtime: hold the user's socket until the end of the tier, answering
+ * nothing but pings (k6/websockets: the iteration lasts while the socket is
+ * open).
+ * @param {{ start: number }} data what setup returned
+ */
 export function realtime(data) {
   const cookie = login();
   if (!cookie) {
@@ -173,22 +211,36 @@ export function realtime(data) {
     return;
   }
   const endsAt = data.start + (tier.rampSeconds + tier.holdSeconds) * 1000;
-  const res = ws.connect(WS_URL, { headers: { Cookie: 'sid=' + cookie } }, (socket) => {
-    socket.on('open', () => {
-      socket.setInterval(() => socket.send(JSON.stringify({ type: 'ping' })), 25000);
-    });
-    socket.on('message', (msg) => {
-      if (msg.indexOf('"call_completed"') >= 0) callsCompleted.add(1);
-    });
-    socket.setTimeout(() => socket.close(), Math.max(endsAt - Date.now(), 1000));
-  });
-  if (!check(res, { 'ws 101': (r) => r && r.status === 101 })) {
-    wsConnectFailed.add(1);
-    sleep(1);
-  }
+  const j = judged();
+  const socket = new WebSocket(WS_URL, null, { headers: { Cookie: 'sid=' + cookie } });
+  let opened = false;
+  /** @type {ReturnType<typeof setInterval> | undefined} */
+  let pinger;
+  socket.onopen = () => {
+    opened = true;
+    pinger = setInterval(() => socket.send(JSON.stringify({ type: 'ping' })), 25000);
+    setTimeout(() => socket.close(), Math.max(endsAt - Date.now(), 1000));
+  };
+  socket.onmessage = (e) => {
+    if (e && typeof e.data === 'string' && e.data.indexOf('"call_completed"') >= 0) callsCompleted.add(1);
+  };
+  socket.onerror = () => {
+    if (!opened) socket.close();
+  };
+  socket.onclose = () => {
+    if (pinger !== undefined) clearInterval(pinger);
+    check(opened, { 'ws open': (v) => v }, { judged: j });
+    if (!opened) wsConnectFailed.add(1);
+  };
 }
 
-/** sign returns the ElevenLabs-Signature header for body at unix time t. */
+/**
+ * sign returns the ElevenLabs-Signature header for body at unix time t.
+ * @param {string} secret
+ * @param {number} t
+ * @param {string} body
+ * @returns {string}
+ */
 export function sign(secret, t, body) {
   return 't=' + t + ',v0=' + crypto.hmac('sha256', secret, t + '.' + body, 'hex');
 }
@@ -209,9 +261,36 @@ export function webhooks() {
       analysis: { transcript_summary: 'k6 load test call' },
     },
   });
+  const j = judged();
   const res = http.post(BASE_URL + '/api/webhooks/post-call', body, {
     headers: { 'Content-Type': 'application/json', 'ElevenLabs-Signature': sign(target.secret, t, body) },
-    tags: { judged: 'yes', name: 'POST /api/webhooks/post-call' },
+    tags: { judged: j, name: 'POST /api/webhooks/post-call' },
   });
-  check(res, { 'webhook 200': (r) => r.status === 200 });
+  check(res, { 'webhook 200': (r) => r.status === 200 }, { judged: j });
+}
+
+/**
+ * handleSummary replaces k6's end-of-test text: one line per threshold with
+ * its verdict and the judged figures on stdout, the full summary as JSON in
+ * SUMMARY (default k6-summary.json).
+ * @param {any} data k6's end-of-test summary
+ * @returns {Record<string, string>}
+ */
+export function handleSummary(data) {
+  const lines = ['EchoSenseiX k6 ' + TIER + ' (judged: the ' + tier.holdSeconds + ' s hold)'];
+  let failed = 0;
+  for (const name of Object.keys(data.metrics).sort()) {
+    const m = data.metrics[name];
+    if (!m.thresholds) continue;
+    for (const expr of Object.keys(m.thresholds)) {
+      const ok = m.thresholds[expr].ok;
+      if (!ok) failed++;
+      lines.push((ok ? '  ok    ' : '  FAIL  ') + name + ' ' + expr + '  ' + JSON.stringify(m.values));
+    }
+  }
+  lines.push(failed === 0 ? 'every threshold met' : failed + ' threshold(s) failed');
+  return {
+    stdout: lines.join('\n') + '\n',
+    [__ENV.SUMMARY || 'k6-summary.json']: JSON.stringify(data, null, 2),
+  };
 }

@@ -75,21 +75,29 @@ func (s *wsSocket) Close() error {
 	return s.c.SetReadDeadline(time.Unix(1, 0))
 }
 
-// messageType extracts the "type" of a realtime message cheaply.
-func messageType(msg []byte) string {
+// callCompleted is the type of the message every delivered webhook sends.
+var callCompleted = []byte("call_completed")
+
+// IsCallCompleted reports whether msg is a call_completed message, without
+// allocating (the generator classifies every frame it receives).
+func IsCallCompleted(msg []byte) bool { return bytes.Equal(messageType(msg), callCompleted) }
+
+// messageType returns the "type" of a realtime message, a sub-slice of msg
+// (nil when there is none).
+func messageType(msg []byte) []byte {
 	i := bytes.Index(msg, []byte(`"type"`))
 	if i < 0 {
-		return ""
+		return nil
 	}
 	rest := msg[i+6:]
 	j := bytes.IndexByte(rest, '"')
 	if j < 0 {
-		return ""
+		return nil
 	}
 	rest = rest[j+1:]
 	k := bytes.IndexByte(rest, '"')
 	if k < 0 {
-		return ""
+		return nil
 	}
-	return string(rest[:k])
+	return rest[:k]
 }

@@ -209,8 +209,8 @@ func (r *tierRun) reportEverySecond(ctx context.Context) (stop func()) {
 	return func() { <-done }
 }
 
-// sleepUntil waits for t or the end of ctx; false when ctx ended.
-func sleepUntil(ctx context.Context, t time.Time) bool {
+// SleepUntil waits for t or the end of ctx; false when ctx ended.
+func SleepUntil(ctx context.Context, t time.Time) bool {
 	d := time.Until(t)
 	if d <= 0 {
 		return ctx.Err() == nil
@@ -231,7 +231,7 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 func (r *tierRun) user(ctx context.Context, u int) Socket {
 	t := r.cfg.Tier
 	startAt := r.cfg.Start.Add(time.Duration(float64(t.Ramp()) * float64(u) / float64(t.Users)))
-	if !sleepUntil(ctx, startAt) {
+	if !SleepUntil(ctx, startAt) {
 		return nil
 	}
 	s := r.sessions[r.sessionOf(u)]
@@ -246,7 +246,7 @@ func (r *tierRun) user(ctx context.Context, u int) Socket {
 	first := time.Now()
 	for k := 0; ; k++ {
 		intended := first.Add(time.Duration(k) * t.Think())
-		if !sleepUntil(ctx, intended) {
+		if !SleepUntil(ctx, intended) {
 			break
 		}
 		r.pageLoad(ctx, s, intended)
@@ -305,14 +305,14 @@ func (r *tierRun) doLogin(ctx context.Context, s *session, intended time.Time) b
 		case <-ctx.Done():
 			return false
 		}
-		if cookie := sessionCookie(resp.Cookies); resp.Status/100 == 2 && cookie != "" {
+		if cookie := SessionCookie(resp.Cookies); resp.Status/100 == 2 && cookie != "" {
 			s.hdr = http.Header{"Cookie": {cookie}}
 			for _, p := range r.cfg.Tier.PageLoad {
 				s.pages = append(s.pages, BuildRequest(http.MethodGet, r.target, p, s.hdr, nil))
 			}
 			return true
 		}
-		if !sleepUntil(ctx, time.Now().Add(loginBackoff(attempt))) {
+		if !SleepUntil(ctx, time.Now().Add(loginBackoff(attempt))) {
 			return false
 		}
 		intended = time.Now()
@@ -337,8 +337,8 @@ func loginBackoff(attempt int) time.Duration {
 // at 15-24 s with 0 server errors, all of it waiting in the generator).
 func loginConns(pageConns int) int { return max(4, pageConns/8) }
 
-// sessionCookie returns "sid=<value>" from Set-Cookie headers.
-func sessionCookie(setCookies []string) string {
+// SessionCookie returns "sid=<value>" from Set-Cookie headers.
+func SessionCookie(setCookies []string) string {
 	for _, c := range setCookies {
 		kv, _, _ := strings.Cut(c, ";")
 		if name, _, ok := strings.Cut(kv, "="); ok && strings.TrimSpace(name) == server.SessionCookie {
@@ -406,7 +406,7 @@ func (r *tierRun) dialSocket(ctx context.Context, s *session, us *userSocket) bo
 		atomic.AddInt64(&r.sockets.Dropped, 1)
 		r.col.Sockets.Add(-1)
 		go func() {
-			if sleepUntil(ctx, time.Now().Add(jitter())) {
+			if SleepUntil(ctx, time.Now().Add(jitter())) {
 				r.dialSocket(ctx, s, us)
 			}
 		}()
@@ -425,7 +425,7 @@ func (r *tierRun) dialSocket(ctx context.Context, s *session, us *userSocket) bo
 		}
 		r.sockRec.Record(TypeSocket, t0, time.Now(), "ws_connect")
 		atomic.AddInt64(&r.sockets.Failed, 1)
-		if attempt >= 4 || !sleepUntil(ctx, time.Now().Add(jitter())) {
+		if attempt >= 4 || !SleepUntil(ctx, time.Now().Add(jitter())) {
 			return false
 		}
 	}
@@ -436,7 +436,7 @@ func jitter() time.Duration { return time.Duration(500+rand.IntN(1000)) * time.M
 
 func (r *tierRun) onMessage(msg []byte) {
 	atomic.AddInt64(&r.sockets.Messages, 1)
-	if messageType(msg) == "call_completed" {
+	if IsCallCompleted(msg) {
 		atomic.AddInt64(&r.sockets.CallCompleted, 1)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/echosenseix/echosenseix/server"
+	"github.com/echosenseix/echosenseix/server/internal/tracing"
 )
 
 // ProcessDocumentJob is the job type that turns a document into a
@@ -84,7 +85,7 @@ func (s *Service) Job(ctx context.Context, org, id string) (*server.Job, error) 
 // RegisterJobs registers the use cases' job handlers on q (New calls it):
 // process-document.
 func RegisterJobs(q server.Queue, docs server.DocumentStore, log *slog.Logger) {
-	q.Register(ProcessDocumentJob, ProcessDocument(docs, log))
+	q.Register(ProcessDocumentJob, tracing.Job(ProcessDocumentJob, ProcessDocument(docs, log)))
 }
 
 // ProcessDocument returns the process-document handler: it normalises the
@@ -99,7 +100,7 @@ func ProcessDocument(docs server.DocumentStore, log *slog.Logger) server.JobHand
 		}
 		d, err := docs.Document(ctx, data.OrganizationID, data.DocumentID)
 		if server.IsNotFound(err) {
-			log.Warn("process-document: document is gone", "document", data.DocumentID)
+			log.WarnContext(ctx, "process-document: document is gone", "document", data.DocumentID)
 			return nil
 		}
 		if err != nil {

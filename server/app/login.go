@@ -66,7 +66,7 @@ func (s *Service) login(ctx context.Context, email, pw, ip string) (*server.User
 		return nil, ErrBadCredentials
 	}
 	if err := s.cfg.LoginThrottle.Succeeded(ctx, email, ip); err != nil {
-		s.log.Warn("cannot reset login throttle", "err", err)
+		s.log.WarnContext(ctx, "cannot reset login throttle", "err", err)
 	}
 	return user, nil
 }
@@ -89,7 +89,7 @@ func (s *Service) verify(ctx context.Context, user *server.User, pw string) (boo
 	}
 	ok, err := auth.VerifyPassword(user.PasswordHash, pw)
 	if err != nil {
-		s.log.Error("cannot verify password hash", "user", user.ID, "err", err)
+		s.log.ErrorContext(ctx, "cannot verify password hash", "user", user.ID, "err", err)
 		return false, nil
 	}
 	return ok, nil

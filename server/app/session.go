@@ -91,13 +91,13 @@ func (s *Service) endSockets(ctx context.Context, id Identity, session string) {
 	}
 	data, err := json.Marshal(server.SessionsEnded{UserID: id.UserID, Session: session})
 	if err != nil {
-		s.log.Error("cannot encode sessions_ended", "err", err)
+		s.log.ErrorContext(ctx, "cannot encode sessions_ended", "err", err)
 		return
 	}
 	ev := server.Event{Type: server.EventSessionsEnded, OrganizationID: id.OrgID, Data: data, Timestamp: time.Now().UTC()}
 	pctx, cancel := s.storeCtx(ctx)
 	defer cancel()
 	if err := s.d.Bus.Publish(pctx, ev); err != nil {
-		s.log.Warn("cannot publish sessions_ended: sockets on other instances stay open", "user", id.UserID, "err", err)
+		s.log.WarnContext(ctx, "cannot publish sessions_ended: sockets on other instances stay open", "user", id.UserID, "err", err)
 	}
 }

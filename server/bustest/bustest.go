@@ -1,5 +1,5 @@
 // Package bustest is the contract every server.Bus provider passes (memory,
-// Redis pub/sub). Run checks one bus; RunShared checks two buses that share
+// Redis pub/sub, NATS JetStream). Run checks one bus; RunShared checks two buses that share
 // a backend (two instances), e.g. two Redis clients on one channel.
 //
 // Subscriptions may take a moment to become active (Redis SUBSCRIBE is

@@ -33,10 +33,13 @@ func newHTTPMetrics() *httpMetrics {
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "http_request_duration_seconds",
 			Help:    "HTTP request latency by route template and method.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+			Buckets: durationBuckets,
 		}, []string{"route", "method"}),
 	}
 }
+
+// durationBuckets are http_request_duration_seconds' upper bounds.
+var durationBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
 
 // routeMetrics are one route's pre-resolved children: the request path does
 // a slice index and atomic load, no label hashing and no allocation.
@@ -46,6 +49,8 @@ type routeMetrics struct {
 	method string
 	dur    prometheus.Observer
 	codes  [500]atomic.Pointer[prometheus.Counter] // index: status-100
+
+	exemplarAt [16]atomic.Int64 // per bucket (and +Inf): unix ns of its last exemplar (tracing on only)
 }
 
 func (m *httpMetrics) route(method, route string) *routeMetrics {
@@ -54,6 +59,11 @@ func (m *httpMetrics) route(method, route string) *routeMetrics {
 
 func (r *routeMetrics) observe(status int, d time.Duration) {
 	r.dur.Observe(d.Seconds())
+	r.count(status)
+}
+
+// count adds one answer with status to http_requests_total.
+func (r *routeMetrics) count(status int) {
 	if status < 100 || status >= 600 {
 		status = 500
 	}
@@ -112,14 +122,39 @@ var (
 	descCacheRemot = prometheus.NewDesc("cache_remote_hits_total", "Cache hits served by a round trip.", nil, nil)
 	descCacheEvict = prometheus.NewDesc("cache_evictions_total", "Cache entries evicted.", nil, nil)
 	descCacheEntr  = prometheus.NewDesc("cache_entries", "Cache entries held in process memory.", nil, nil)
-	descQueue      = map[string]*prometheus.Desc{
-		"pending":    prometheus.NewDesc("queue_pending_total", "Jobs waiting for a worker.", nil, nil),
-		"processing": prometheus.NewDesc("queue_processing_total", "Jobs held by a worker.", nil, nil),
-		"completed":  prometheus.NewDesc("queue_completed_total", "Completed jobs kept in history.", nil, nil),
-		"failed":     prometheus.NewDesc("queue_failed_total", "Jobs in the dead-letter set.", nil, nil),
-		"delayed":    prometheus.NewDesc("queue_delayed_total", "Jobs waiting for their run time.", nil, nil),
+	// The queue figures are gauges (jobs held now), named queue_<state>_jobs.
+	descQueue = map[string]*prometheus.Desc{
+		"pending":    prometheus.NewDesc("queue_pending_jobs", "Jobs waiting for a worker.", nil, nil),
+		"processing": prometheus.NewDesc("queue_processing_jobs", "Jobs held by a worker.", nil, nil),
+		"completed":  prometheus.NewDesc("queue_completed_jobs", "Completed jobs kept in history.", nil, nil),
+		"failed":     prometheus.NewDesc("queue_failed_jobs", "Jobs in the dead-letter set.", nil, nil),
+		"delayed":    prometheus.NewDesc("queue_delayed_jobs", "Jobs waiting for their run time.", nil, nil),
 	}
+	descQueueAlias = queueAliasDescs()
 )
+
+// QueueAliases maps each of the scaling guide's queue series names to the
+// conventional one it copies. The guide's names end in _total although they
+// are gauges (promlint flags them); they stay exported, same value, so
+// dashboards and alerts written from the guide keep working. New queries use
+// the queue_<state>_jobs names.
+var QueueAliases = map[string]string{
+	"queue_pending_total":    "queue_pending_jobs",
+	"queue_processing_total": "queue_processing_jobs",
+	"queue_completed_total":  "queue_completed_jobs",
+	"queue_failed_total":     "queue_failed_jobs",
+	"queue_delayed_total":    "queue_delayed_jobs",
+}
+
+// queueAliasDescs answers the alias of every descQueue entry, by state.
+func queueAliasDescs() map[string]*prometheus.Desc {
+	m := make(map[string]*prometheus.Desc, len(descQueue))
+	for state := range descQueue {
+		alias := "queue_" + state + "_total"
+		m[state] = prometheus.NewDesc(alias, "Alias of "+QueueAliases[alias]+" (the guide's name; a gauge despite the _total suffix).", nil, nil)
+	}
+	return m
+}
 
 // QueueStatsTimeout bounds the queue stats read of one scrape.
 const QueueStatsTimeout = 2 * time.Second
@@ -128,8 +163,9 @@ func (sc *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descUptime, descHeapUsed, descCacheHits, descCacheMiss, descCacheLocal, descCacheRemot, descCacheEvict, descCacheEntr} {
 		ch <- d
 	}
-	for _, d := range descQueue {
+	for state, d := range descQueue {
 		ch <- d
+		ch <- descQueueAlias[state]
 	}
 }
 
@@ -155,6 +191,7 @@ func (sc *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 	for name, v := range map[string]int64{"pending": qs.Pending, "processing": qs.Processing,
 		"completed": qs.Completed, "failed": qs.Failed, "delayed": qs.Delayed} {
 		ch <- prometheus.MustNewConstMetric(descQueue[name], prometheus.GaugeValue, float64(v))
+		ch <- prometheus.MustNewConstMetric(descQueueAlias[name], prometheus.GaugeValue, float64(v))
 	}
 }
 

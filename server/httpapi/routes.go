@@ -10,8 +10,10 @@ import (
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/route"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/echosenseix/echosenseix/server"
+	"github.com/echosenseix/echosenseix/server/internal/tracing"
 )
 
 // routes registers every route with its own pre-resolved metrics.
@@ -79,12 +81,20 @@ func (s *Server) wrap(rm *routeMetrics, a admission, h app.HandlerFunc) app.Hand
 	ws := rm.route == realtimeRoute
 	return func(ctx context.Context, c *app.RequestContext) {
 		start := time.Now()
+		var span trace.Span // nil with tracing off
+		if tracing.Enabled() {
+			ctx, span = startSpan(ctx, c, rm)
+		}
 		defer func() {
 			if r := recover(); r != nil {
 				s.log.LogAttrs(ctx, slog.LevelError, "panic serving request", slog.String("route", rm.route),
 					slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
 				c.Response.Reset()
 				writeErrorBody(c, 500, server.EINTERNAL, "internal error")
+			}
+			if span != nil {
+				endSpan(span, rm, c.Response.StatusCode(), time.Since(start))
+				return
 			}
 			rm.observe(c.Response.StatusCode(), time.Since(start))
 		}()
@@ -131,14 +141,15 @@ func (s *Server) unmatched(status int, msg string) app.HandlerFunc {
 	}
 }
 
-// handleMetrics serves Deps.Registry in the Prometheus text format.
+// handleMetrics serves Deps.Registry in the Prometheus text format, or in
+// OpenMetrics (which carries the latency exemplars) when the scraper asks.
 func (s *Server) handleMetrics() app.HandlerFunc {
 	if s.d.Registry == nil {
 		return func(ctx context.Context, c *app.RequestContext) {
 			s.writeError(ctx, c, server.Errorf(server.ENOTFOUND, "metrics are disabled"))
 		}
 	}
-	h := promhttp.HandlerFor(s.d.Registry, promhttp.HandlerOpts{Timeout: 10 * time.Second})
+	h := promhttp.HandlerFor(s.d.Registry, promhttp.HandlerOpts{Timeout: 10 * time.Second, EnableOpenMetrics: true})
 	return func(ctx context.Context, c *app.RequestContext) {
 		req, err := http.NewRequestWithContext(ctx, "GET", "/metrics", nil)
 		if err != nil {

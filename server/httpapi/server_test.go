@@ -152,7 +152,7 @@ func TestMetrics(t *testing.T) {
 		`http_request_duration_seconds_count{method="GET",route="/api/agents/:id"} 3`,
 		`http_requests_total{code="404",method="GET",route="unmatched"} 1`,
 		"process_uptime_seconds ", "process_memory_heap_used_bytes ", "cache_misses_total ", "cache_local_hits_total ",
-		"cache_entries ", "queue_pending_total ", "queue_processing_total ", "go_goroutines ", "process_cpu_seconds_total ",
+		"cache_entries ", "queue_pending_total ", "queue_processing_total ", "queue_pending_jobs ", "queue_failed_jobs ", "go_goroutines ", "process_cpu_seconds_total ",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %q", want)

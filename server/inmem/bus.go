@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/echosenseix/echosenseix/server"
+	"github.com/echosenseix/echosenseix/server/internal/fanout"
 )
 
 // DefaultBusBuffer is how many published events a Bus holds for its
@@ -22,17 +23,12 @@ const DefaultBusBuffer = 4096
 // event to its own buffered channel and drop or disconnect when that is full.
 type Bus struct {
 	events  chan server.Event
-	subs    atomic.Pointer[[]*subscriber] // copy on write
-	mu      sync.Mutex                    // serialises changes to subs, and Close
+	subs    fanout.List
+	mu      sync.Mutex // serialises Close
 	closed  bool
 	stop    chan struct{}
 	done    chan struct{}
 	dropped atomic.Uint64
-}
-
-type subscriber struct {
-	fn        func(server.Event)
-	cancelled atomic.Bool
 }
 
 var (
@@ -47,7 +43,6 @@ func NewBus() *Bus {
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
 	}
-	b.subs.Store(&[]*subscriber{})
 	go b.deliver()
 	return b
 }
@@ -72,33 +67,7 @@ func (b *Bus) Publish(_ context.Context, ev server.Event) error {
 // Subscribe calls fn, on the delivery goroutine, for every event published
 // from now on. After cancel returns no new call to fn starts (one already
 // running may finish). cancel may be called more than once, also from fn.
-func (b *Bus) Subscribe(fn func(server.Event)) (cancel func()) {
-	s := &subscriber{fn: fn}
-	b.mu.Lock()
-	old := *b.subs.Load()
-	next := make([]*subscriber, len(old), len(old)+1)
-	copy(next, old)
-	next = append(next, s)
-	b.subs.Store(&next)
-	b.mu.Unlock()
-	return func() { b.unsubscribe(s) }
-}
-
-func (b *Bus) unsubscribe(s *subscriber) {
-	if s.cancelled.Swap(true) {
-		return
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	old := *b.subs.Load()
-	next := make([]*subscriber, 0, len(old))
-	for _, o := range old {
-		if o != s {
-			next = append(next, o)
-		}
-	}
-	b.subs.Store(&next)
-}
+func (b *Bus) Subscribe(fn func(server.Event)) (cancel func()) { return b.subs.Add(fn) }
 
 // Dropped returns how many events Publish refused because the buffer was
 // full.
@@ -135,11 +104,7 @@ func (b *Bus) deliver() {
 		case <-b.stop:
 			return
 		case ev := <-b.events:
-			for _, s := range *b.subs.Load() {
-				if !s.cancelled.Load() {
-					s.fn(ev)
-				}
-			}
+			b.subs.Deliver(ev)
 		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	mrand "math/rand/v2"
 	"sync"
 	"time"
 
@@ -255,14 +254,7 @@ func (q *Queue) delay(qj *queuedJob, at time.Time) {
 // backoff returns the delay before the retry that follows attempt n (n >= 1):
 // base*2^(n-1) capped at BackoffMax, with equal jitter.
 func (q *Queue) backoff(n int) time.Duration {
-	d := q.cfg.BackoffMax
-	if n-1 < 32 {
-		if e := q.cfg.BackoffBase << (n - 1); e > 0 && e < d {
-			d = e
-		}
-	}
-	half := d / 2
-	return half + mrand.N(d-half+1)
+	return server.Backoff(q.cfg.BackoffBase, q.cfg.BackoffMax, n)
 }
 
 // newJobID returns a random UUIDv4 string.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/echosenseix/echosenseix/server"
+	"github.com/echosenseix/echosenseix/server/internal/tracing"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -81,6 +82,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	if pc.ConnConfig.ConnectTimeout == 0 || pc.ConnConfig.ConnectTimeout > cfg.AcquireTimeout {
 		pc.ConnConfig.ConnectTimeout = cfg.AcquireTimeout
+	}
+	if tracing.Enabled() {
+		pc.ConnConfig.Tracer = pgTracer{}
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {

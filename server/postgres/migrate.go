@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -59,9 +58,13 @@ func Migrations() ([]Migration, error) {
 }
 
 // Migrate applies the embedded migrations not yet recorded in
-// schema_migrations, each in its own transaction, while holding a session
-// advisory lock on a dedicated connection: any number of instances may call
-// it at once; one applies, the others wait and then find nothing to do.
+// schema_migrations, each in its own transaction that first takes a
+// transaction-scoped advisory lock: any number of instances may call it at
+// once; one applies, the others wait and then find nothing to do. Holding
+// the lock only inside a transaction keeps it correct behind a pooler in
+// transaction mode (PgBouncer), where the statements of one client session
+// may run on different server connections and a session lock would be taken
+// on one and released, or never, on another.
 func (db *DB) Migrate(ctx context.Context) error {
 	_, err := db.migrate(ctx)
 	return err
@@ -78,74 +81,48 @@ func (db *DB) migrate(ctx context.Context) (applied int, err error) {
 		return 0, err
 	}
 	defer c.Release()
-	// Migrations may run longer than the pool's statement_timeout.
-	if _, err := c.Exec(ctx, "SET statement_timeout = 0"); err != nil {
-		return 0, dbError(err, "disable statement timeout")
-	}
-	if _, err := c.Exec(ctx, "SELECT pg_advisory_lock($1)", migrationLockKey); err != nil {
-		return 0, dbError(err, "take migration lock")
-	}
-	defer unlock(c)
-	if _, err := c.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-		return 0, dbError(err, "create schema_migrations")
-	}
-	done, err := appliedVersions(ctx, c)
-	if err != nil {
-		return 0, err
-	}
 	for _, m := range ms {
-		if done[m.Version] {
-			continue
-		}
-		if err := apply(ctx, c, m); err != nil {
+		did, err := applyLocked(ctx, c, m)
+		if err != nil {
 			return applied, err
 		}
-		applied++
+		if did {
+			applied++
+		}
 	}
 	return applied, nil
 }
 
-func appliedVersions(ctx context.Context, c *pgxpool.Conn) (map[int]bool, error) {
-	rows, err := c.Query(ctx, "SELECT version FROM schema_migrations")
-	if err != nil {
-		return nil, dbError(err, "read schema_migrations")
-	}
-	vs, err := pgx.CollectRows(rows, pgx.RowTo[int32])
-	if err != nil {
-		return nil, dbError(err, "read schema_migrations")
-	}
-	done := make(map[int]bool, len(vs))
-	for _, v := range vs {
-		done[int(v)] = true
-	}
-	return done, nil
-}
-
-func apply(ctx context.Context, c *pgxpool.Conn, m Migration) error {
-	err := pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
+// applyLocked applies m in one transaction under the migration lock unless
+// schema_migrations already records it, and reports whether it applied.
+func applyLocked(ctx context.Context, c *pgxpool.Conn, m Migration) (did bool, err error) {
+	err = pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
+		// Migrations may run longer than the pool's statement_timeout.
+		if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLockKey); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+			return err
+		}
+		var done bool
+		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)", m.Version).Scan(&done); err != nil || done {
+			return err
+		}
 		if _, err := tx.Exec(ctx, m.SQL); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.Version, m.Name)
-		return err
+		if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.Version, m.Name); err != nil {
+			return err
+		}
+		did = true
+		return nil
 	})
 	if err != nil {
-		return dbError(err, "apply migration "+m.Name)
+		return false, dbError(err, "apply migration "+m.Name)
 	}
-	return nil
-}
-
-// unlock releases the advisory lock and restores the session's settings;
-// when that fails the connection is closed, which releases the lock too.
-func unlock(c *pgxpool.Conn) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, err := c.Exec(ctx, "SELECT pg_advisory_unlock($1)", migrationLockKey)
-	if err == nil {
-		_, err = c.Exec(ctx, "RESET statement_timeout")
-	}
-	if err != nil {
-		_ = c.Conn().Close(ctx)
-	}
+	return did, nil
 }

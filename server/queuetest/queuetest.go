@@ -1,5 +1,6 @@
 // Package queuetest is the contract every server.Queue provider passes (the
-// memory queue, the Redis/asynq queue). Call Run from the provider's tests.
+// memory queue, the Redis/asynq queue, the RabbitMQ queue). Call Run from
+// the provider's tests.
 //
 // Timing the suite accepts: a provider may schedule delays and retries with
 // a coarse granularity (asynq keeps run times in whole seconds and polls for

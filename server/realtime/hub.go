@@ -11,6 +11,7 @@ import (
 	"github.com/cloudwego/netpoll"
 	"github.com/echosenseix/echosenseix/server"
 	"github.com/echosenseix/echosenseix/server/internal/origin"
+	"github.com/echosenseix/echosenseix/server/internal/tracing"
 )
 
 // Syncer runs one agent synchronization for an organization, reporting
@@ -105,6 +106,10 @@ func (h *Hub) onEvent(ev server.Event) {
 	h.mu.RUnlock()
 	if o == nil {
 		return // nobody of that organization is connected here
+	}
+	if tracing.Enabled() {
+		span := startFanout(ev, o)
+		defer span.End()
 	}
 	payload, err := json.Marshal(ev)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/echosenseix/echosenseix/server"
+	"github.com/echosenseix/echosenseix/server/internal/fanout"
 )
 
 var (
@@ -42,21 +43,13 @@ type Bus struct {
 	br      breaker
 	log     *slog.Logger
 
-	mu   sync.Mutex
-	subs atomic.Pointer[[]*busSub] // copy on write
-	next uint64
+	subs fanout.List
 
 	msgs      chan string
 	dropped   atomic.Uint64
 	connected atomic.Bool
 	cancel    context.CancelFunc
 	done      sync.WaitGroup
-}
-
-type busSub struct {
-	id     uint64
-	fn     func(server.Event)
-	active atomic.Bool
 }
 
 // NewBus subscribes to cfg's events channel on rc and waits (up to
@@ -70,7 +63,6 @@ func NewBus(rc rueidis.Client, cfg Config, log *slog.Logger) (*Bus, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Bus{rc: rc, channel: cfg.Prefix + "events", timeout: cfg.ReadTimeout, log: log, msgs: make(chan string, busBuffer), cancel: cancel}
-	b.subs.Store(&[]*busSub{})
 	ready := make(chan struct{})
 	b.done.Add(2)
 	go b.receive(ctx, ready)
@@ -131,11 +123,7 @@ func (b *Bus) deliver() {
 			b.log.Warn("event bus: cannot decode event", "err", err)
 			continue
 		}
-		for _, s := range *b.subs.Load() {
-			if s.active.Load() {
-				s.fn(ev)
-			}
-		}
+		b.subs.Deliver(ev)
 	}
 }
 
@@ -162,36 +150,7 @@ func (b *Bus) Publish(ctx context.Context, ev server.Event) error {
 }
 
 // Subscribe registers fn for every event from now on; cancel stops it.
-func (b *Bus) Subscribe(fn func(server.Event)) (cancel func()) {
-	s := &busSub{fn: fn}
-	s.active.Store(true)
-	b.mu.Lock()
-	b.next++
-	s.id = b.next
-	old := *b.subs.Load()
-	subs := make([]*busSub, len(old), len(old)+1)
-	copy(subs, old)
-	b.subs.Store(ptr(append(subs, s)))
-	b.mu.Unlock()
-	var once sync.Once
-	return func() { once.Do(func() { b.unsubscribe(s) }) }
-}
-
-func (b *Bus) unsubscribe(s *busSub) {
-	s.active.Store(false)
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	old := *b.subs.Load()
-	subs := make([]*busSub, 0, len(old))
-	for _, o := range old {
-		if o != s {
-			subs = append(subs, o)
-		}
-	}
-	b.subs.Store(&subs)
-}
-
-func ptr[T any](v T) *T { return &v }
+func (b *Bus) Subscribe(fn func(server.Event)) (cancel func()) { return b.subs.Add(fn) }
 
 // Connected reports whether the subscription is up now.
 func (b *Bus) Connected() bool { return b.connected.Load() }

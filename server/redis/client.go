@@ -9,6 +9,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/echosenseix/echosenseix/server"
+	"github.com/echosenseix/echosenseix/server/internal/tracing"
 )
 
 // client is a rueidis.Client with its client-side cache at hand.
@@ -39,6 +40,9 @@ func NewClient(cfg Config) (rueidis.Client, error) {
 	if err := rc.Do(ctx, rc.B().Ping().Build()).Error(); err != nil {
 		rc.Close()
 		return nil, unavailable(fmt.Sprintf("cannot ping redis at %s", cfg.Addr), err)
+	}
+	if tracing.Enabled() {
+		rc = tracedClient{rc}
 	}
 	return &client{Client: rc, local: local}, nil
 }

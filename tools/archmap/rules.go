@@ -11,7 +11,7 @@ var toolingTrees = []string{"bench", "loadtests", "tuning", "integration", "dash
 
 // adapters are the server packages that never import each other nor the
 // HTTP adapter; only the command wires them.
-var adapters = []string{"server/inmem", "server/redis", "server/redis/queue", "server/postgres", "server/realtime", "server/cluster"}
+var adapters = []string{"server/inmem", "server/redis", "server/redis/queue", "server/rabbitmq", "server/nats", "server/postgres", "server/realtime", "server/cluster"}
 
 // Violations returns one line per import that breaks a rule of
 // docs/architecture.md. imports maps a package (path relative to the module)

@@ -142,7 +142,7 @@ func configFromEnv(getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("bad BENCH_DRIVER=%q: want auto, wrk, loadgen or raw", d)
 	}
 	c.Stages = listSet(e.Only, "micro", "macro", "ceilings")
-	c.Servers = listSet(e.Servers, "ours", "peer", "nginx")
+	c.Servers = listSet(e.Servers, "ours", "peer", "hertz", "nginx")
 	if c.Rounds < 1 || c.Count < 1 || c.Conns < 1 || c.Duration <= 0 {
 		return c, fmt.Errorf("BENCH_ROUNDS, BENCH_COUNT, BENCH_CONNS and BENCH_DURATION must be positive")
 	}

@@ -63,6 +63,7 @@ type macro struct {
 	tmp    string        // built peer binary, removed by close
 	groups [][]*scenario // each group is interleaved: its sides run back to back
 	notes  []string
+	stops  []func() // in-process helpers (the OTLP sink), stopped by close
 }
 
 func (m *macro) note(format string, args ...any) {
@@ -74,6 +75,9 @@ func (m *macro) note(format string, args ...any) {
 func (m *macro) close() {
 	for _, p := range m.procs {
 		p.Stop()
+	}
+	for _, stop := range m.stops {
+		stop()
 	}
 	if m.drop != nil {
 		m.drop()
@@ -120,6 +124,8 @@ const (
 	gPage
 	gWebhook
 	gWebhookBig
+	gHealthBig // /health/live at BigConns
+	gAgentBig  // the cached agent read at BigConns
 )
 
 // pagePaths is one dashboard page load.
@@ -141,22 +147,28 @@ func (m *macro) setup(ctx context.Context) {
 		} else {
 			m.procs = append(m.procs, p)
 			m.add(gHealth, "health-live", "nginx", m.cfg.Conns, p, load.Target{Paths: []string{"/"}})
+			m.add(gHealthBig, "health-live", "nginx", m.cfg.BigConns, p, load.Target{Paths: []string{"/"}})
 		}
 	}
-	if m.cfg.Servers["peer"] {
-		m.setupPeer(ctx, binDir)
+	if m.cfg.Servers["peer"] || m.cfg.Servers["hertz"] {
+		bin := filepath.Join(binDir, "benchpeer")
+		if err := goBuild(ctx, m.cfg.Root, bin, "./bench/cmd/benchpeer"); err != nil {
+			m.note("peers skipped: %v", err)
+		} else {
+			if m.cfg.Servers["peer"] {
+				m.setupPeer(ctx, bin)
+			}
+			if m.cfg.Servers["hertz"] {
+				m.setupHertz(ctx, bin)
+			}
+		}
 	}
 	if m.cfg.Servers["ours"] {
 		m.setupOurs(ctx)
 	}
 }
 
-func (m *macro) setupPeer(ctx context.Context, binDir string) {
-	bin := filepath.Join(binDir, "benchpeer")
-	if err := goBuild(ctx, m.cfg.Root, bin, "./bench/cmd/benchpeer"); err != nil {
-		m.note("net/http peer skipped: %v", err)
-		return
-	}
+func (m *macro) setupPeer(ctx context.Context, bin string) {
 	addr, err := freeAddr()
 	if err != nil {
 		m.note("net/http peer skipped: %v", err)
@@ -170,6 +182,7 @@ func (m *macro) setupPeer(ctx context.Context, binDir string) {
 	m.procs = append(m.procs, p)
 	cookie, err := login(addr, peer.DemoEmail, peer.DemoPassword)
 	m.add(gHealth, "health-live", "peer", m.cfg.Conns, p, load.Target{Paths: []string{"/health/live"}})
+	m.add(gHealthBig, "health-live", "peer", m.cfg.BigConns, p, load.Target{Paths: []string{"/health/live"}})
 	if err != nil {
 		m.note("net/http peer: %v", err)
 		return
@@ -177,6 +190,28 @@ func (m *macro) setupPeer(ctx context.Context, binDir string) {
 	h := []string{cookie}
 	m.add(gAgent, "agent", "peer", m.cfg.Conns, p, load.Target{Paths: []string{"/api/agents/" + peer.DemoAgent(peer.DemoOrganizationID, 1).ID}, Header: h})
 	m.add(gPage, "page", "peer", m.cfg.Conns, p, load.Target{Paths: pagePaths, Header: h})
+}
+
+// setupHertz starts bare hertz (bench/hertzpeer): /health/live and the
+// agent read with our bytes and no middleware, at both connection counts.
+func (m *macro) setupHertz(ctx context.Context, bin string) {
+	addr, err := freeAddr()
+	if err != nil {
+		m.note("bare hertz skipped: %v", err)
+		return
+	}
+	p, err := start(ctx, "hertz", m.dir, addr, bin, []string{"-server", "hertz", "-addr", addr, "-agents", "10"}, nil, "/health/live")
+	if err != nil {
+		m.note("bare hertz skipped: %v", err)
+		return
+	}
+	m.procs = append(m.procs, p)
+	agent := load.Target{Paths: []string{"/api/agents/" + peer.DemoAgent(peer.DemoOrganizationID, 1).ID}}
+	live := load.Target{Paths: []string{"/health/live"}}
+	m.add(gHealth, "health-live", "hertz", m.cfg.Conns, p, live)
+	m.add(gAgent, "agent", "hertz", m.cfg.Conns, p, agent)
+	m.add(gHealthBig, "health-live", "hertz", m.cfg.BigConns, p, live)
+	m.add(gAgentBig, "agent", "hertz", m.cfg.BigConns, p, agent)
 }
 
 // ourEnv is the environment every server of ours gets.
@@ -235,7 +270,9 @@ func (m *macro) setupOurs(ctx context.Context) {
 		}
 	}
 	m.add(gHealth, "health-live", "ours", m.cfg.Conns, ours, load.Target{Paths: []string{"/health/live"}})
+	m.add(gHealthBig, "health-live", "ours", m.cfg.BigConns, ours, load.Target{Paths: []string{"/health/live"}})
 	m.addAuthed(ours, "ours", sd, true)
+	m.setupTracing(ctx, bin, base, sd, dsn == "")
 	if dsn != "" {
 		if off := m.startOurs(ctx, "ours-batch-off", bin, append(base, "INGEST_BATCH_ENABLED=false")); off != nil {
 			m.addWebhooks(ours, off, sd)
@@ -303,6 +340,7 @@ func (m *macro) addAuthed(p *process, srv string, sd loadgen.Seed, page bool) {
 	h := []string{cookie}
 	m.add(gAgent, "agent", srv, m.cfg.Conns, p, load.Target{Paths: []string{agent}, Header: h})
 	if page {
+		m.add(gAgentBig, "agent", srv, m.cfg.BigConns, p, load.Target{Paths: []string{agent}, Header: h})
 		m.add(gPage, "page", srv, m.cfg.Conns, p, load.Target{Paths: pagePaths, Header: h})
 	}
 }
@@ -373,7 +411,7 @@ func (m *macro) runAll(ctx context.Context) {
 		total += len(g) * m.cfg.Rounds
 	}
 	// Webhooks first: they also fill the call logs the page load reads.
-	order := []int{gWebhook, gWebhookBig, gHealth, gAgent, gPage}
+	order := []int{gWebhook, gWebhookBig, gHealth, gAgent, gPage, gHealthBig, gAgentBig}
 	for _, gi := range order {
 		if gi >= len(m.groups) {
 			continue

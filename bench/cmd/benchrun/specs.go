@@ -28,6 +28,7 @@ func trimFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 // macroRows are the HTTP rows and their goals (the goal list).
 func macroRows(c, big int) []macroRow {
 	h := func(ep, srv string) string { return httpName(ep, c, srv) }
+	b := func(ep, srv string) string { return httpName(ep, big, srv) }
 	p99 := report.Goal{Metric: "p99", Op: "<=", Value: 0.050, Text: "p99 ≤ 50 ms"}
 	return []macroRow{
 		{"health-live/ours-vs-nginx", report.RowSpec{Title: "GET /health/live c" + itoa(c), Ours: h("health-live", "ours"),
@@ -36,6 +37,20 @@ func macroRows(c, big int) []macroRow {
 			Peer: h("health-live", "peer"), PeerLabel: "net/http peer", Goals: []report.Goal{ratioGoal(1.5)}}},
 		{"agent/ours-vs-health-live", report.RowSpec{Title: "GET /api/agents/:id cached c" + itoa(c), Ours: h("agent", "ours"),
 			Peer: h("health-live", "ours"), PeerLabel: "our /health/live", Goals: []report.Goal{ratioGoal(0.8)}}},
+		{"health-live/ours-vs-hertz", report.RowSpec{Title: "GET /health/live c" + itoa(c), Ours: h("health-live", "ours"),
+			Peer: h("health-live", "hertz"), PeerLabel: "bare hertz", Goals: []report.Goal{ratioGoal(1)}}},
+		{"agent/ours-vs-hertz", report.RowSpec{Title: "GET /api/agents/:id cached c" + itoa(c), Ours: h("agent", "ours"),
+			Peer: h("agent", "hertz"), PeerLabel: "bare hertz, same bytes, no session check"}},
+		{"health-live/c=" + itoa(big) + "/ours-vs-hertz", report.RowSpec{Title: "GET /health/live c" + itoa(big), Ours: b("health-live", "ours"),
+			Peer: b("health-live", "hertz"), PeerLabel: "bare hertz", Goals: []report.Goal{ratioGoal(1)}}},
+		{"health-live/c=" + itoa(big) + "/ours-vs-peer", report.RowSpec{Title: "GET /health/live c" + itoa(big), Ours: b("health-live", "ours"),
+			Peer: b("health-live", "peer"), PeerLabel: "net/http peer", Goals: []report.Goal{ratioGoal(1.5)}}},
+		{"health-live/c=" + itoa(big) + "/ours-vs-nginx", report.RowSpec{Title: "GET /health/live c" + itoa(big), Ours: b("health-live", "ours"),
+			Peer: b("health-live", "nginx"), PeerLabel: "nginx static 200"}},
+		{"agent/c=" + itoa(big) + "/ours-vs-health-live", report.RowSpec{Title: "GET /api/agents/:id cached c" + itoa(big), Ours: b("agent", "ours"),
+			Peer: b("health-live", "ours"), PeerLabel: "our /health/live", Goals: []report.Goal{ratioGoal(0.9)}}},
+		{"agent/c=" + itoa(big) + "/ours-vs-hertz", report.RowSpec{Title: "GET /api/agents/:id cached c" + itoa(big), Ours: b("agent", "ours"),
+			Peer: b("agent", "hertz"), PeerLabel: "bare hertz, same bytes, no session check"}},
 		{"agent/ours-vs-peer", report.RowSpec{Title: "GET /api/agents/:id cached c" + itoa(c), Ours: h("agent", "ours"),
 			Peer: h("agent", "peer"), PeerLabel: "net/http peer", Goals: []report.Goal{ratioGoal(1.5)}}},
 		{"page/ours-vs-peer", report.RowSpec{Title: "page load (4 GETs) c" + itoa(c), Ours: h("page", "ours"),
@@ -45,6 +60,10 @@ func macroRows(c, big int) []macroRow {
 		{"agent/redis-sessions-vs-memory", report.RowSpec{Title: "GET /api/agents/:id SESSION_STORE=redis CACHE_PROVIDER=redis c" + itoa(c),
 			Ours: h("agent", "ours-redis-sessions"), Peer: h("agent", "ours"), PeerLabel: "memory sessions and cache",
 			Goals: []report.Goal{ratioGoal(0.8)}}},
+		{"health-live/tracing-on-vs-off", report.RowSpec{Title: "GET /health/live, tracing on (every request sampled, OTLP export) c" + itoa(c),
+			Ours: h("health-live", "ours-tracing"), Peer: h("health-live", "ours"), PeerLabel: "tracing off"}},
+		{"agent/tracing-on-vs-off", report.RowSpec{Title: "GET /api/agents/:id cached, tracing on (every request sampled, OTLP export) c" + itoa(c),
+			Ours: h("agent", "ours-tracing"), Peer: h("agent", "ours"), PeerLabel: "tracing off"}},
 		{"health-live/peer-vs-nginx", report.RowSpec{Title: "net/http peer GET /health/live c" + itoa(c), Ours: h("health-live", "peer"),
 			Peer: h("health-live", "nginx"), PeerLabel: "nginx static 200"}},
 		{"webhook/c=" + itoa(c) + "/on-vs-off", report.RowSpec{Title: "webhook ingest, group commit, c" + itoa(c), Ours: h("webhook", "batch-on"),
@@ -112,11 +131,32 @@ func derived(ms []report.Measurement) []report.Measurement {
 	return out
 }
 
-// explicitMicroRows pair micro benchmarks the naming rules cannot.
+// explicitMicroRows pair micro benchmarks the naming rules cannot: within
+// a package, or one provider against the current one in another package
+// (RabbitMQ against asynq, NATS JetStream against Redis pub/sub: ratio > 1
+// would mean the new provider is faster; it pays for durability instead).
 func explicitMicroRows() []report.RowSpec {
-	const gc = "github.com/echosenseix/echosenseix/server/internal/groupcommit "
+	const (
+		mod = "github.com/echosenseix/echosenseix/server/"
+		gc  = mod + "internal/groupcommit "
+		rmq = mod + "rabbitmq "
+		aq  = mod + "redis/queue "
+		nts = mod + "nats "
+		rds = mod + "redis "
+	)
 	return []report.RowSpec{{Title: "server/internal/groupcommit Ingest: group commit vs one INSERT per request, 256 concurrent",
-		Ours: gc + "Ingest/group/default", Peer: gc + "Ingest/disabled", PeerLabel: "single inserts"}}
+		Ours: gc + "Ingest/group/default", Peer: gc + "Ingest/disabled", PeerLabel: "single inserts"},
+		{Title: "server/rabbitmq QueueAdd/serial: RabbitMQ enqueue (persistent, confirmed) vs asynq",
+			Ours: rmq + "QueueAdd/serial", Peer: aq + "QueueAdd/serial", PeerLabel: "asynq (Redis)"},
+		{Title: "server/rabbitmq QueueAdd/parallel: RabbitMQ enqueue vs asynq, GOMAXPROCS producers",
+			Ours: rmq + "QueueAdd/parallel", Peer: aq + "QueueAdd/parallel", PeerLabel: "asynq (Redis)"},
+		{Title: "server/rabbitmq QueueRoundTrip: enqueue to handler run, one job in flight, vs asynq",
+			Ours: rmq + "QueueRoundTrip", Peer: aq + "QueueRoundTrip", PeerLabel: "asynq (Redis)"},
+		{Title: "server/nats BusFanout/roundtrip: one event to another instance's subscriber, JetStream vs pub/sub",
+			Ours: nts + "BusFanout/roundtrip", Peer: rds + "BusFanout/roundtrip", PeerLabel: "Redis pub/sub"},
+		{Title: "server/nats BusFanout/publish/parallel: events per second to another instance, JetStream vs pub/sub",
+			Ours: nts + "BusFanout/publish/parallel", Peer: rds + "BusFanout/publish/parallel", PeerLabel: "Redis pub/sub"},
+	}
 }
 
 // Micro pairing: which sub-benchmark is ours and which is its peer.

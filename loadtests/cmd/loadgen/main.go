@@ -4,7 +4,8 @@
 //	loadgen run --tier smoke --url http://127.0.0.1:5000 --seed seed.json --out DIR [--server-pid PID]
 //	loadgen fixed --url http://127.0.0.1:8080/ --conns 256 --duration 10s [--warmup 2s] [--json FILE]
 //	loadgen rate --url http://127.0.0.1:8080/ --rate 5000 --conns 64 --duration 10s [--json FILE]
-//	loadgen compare old.json new.json [--tolerance 10%]
+//	loadgen compare old.json new.json [--tolerance 10%]   (either may be .json.gz)
+//	loadgen report DIR...   (rewrites DIR/report.html from DIR/results.json[.gz])
 //	loadgen worker   (internal: one process of a multi-process run, spec on stdin)
 //
 // Exit codes: 0 thresholds held, 1 thresholds missed or regression, 2 usage
@@ -36,7 +37,7 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-const usage = `usage: loadgen run|fixed|rate|compare|worker [flags]   (loadgen CMD -h for flags)`
+const usage = `usage: loadgen run|fixed|rate|compare|report|worker [flags]   (loadgen CMD -h for flags)`
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runLoad(ctx, args[0], args[1:], stdout, stderr)
 	case "compare":
 		return compare(args[1:], stdout, stderr)
+	case "report":
+		return report(args[1:], stderr)
 	case "worker":
 		return loadgen.WorkerMain(ctx, stdin, stdout)
 	}
@@ -172,6 +175,21 @@ func runLoad(ctx context.Context, mode string, args []string, stdout, stderr io.
 		}
 	}
 	return loadgen.ExitCode(res)
+}
+
+// report regenerates the report.html of each run directory named.
+func report(dirs []string, stderr io.Writer) int {
+	if len(dirs) == 0 {
+		fmt.Fprintln(stderr, "usage: loadgen report DIR...")
+		return loadgen.ExitUsage
+	}
+	for _, dir := range dirs {
+		if err := loadgen.WriteHTML(dir); err != nil {
+			fmt.Fprintln(stderr, "loadgen:", err)
+			return loadgen.ExitUsage
+		}
+	}
+	return 0
 }
 
 func compare(args []string, stdout, stderr io.Writer) int {

@@ -7,6 +7,10 @@
 // on failure or Ctrl-C) and exits with loadgen's code (0 pass, 1 thresholds
 // missed, 2 setup error).
 //
+// `loadtest capacity` measures the CPU per unit of work (make capacity) and
+// `loadtest plan` turns a workload into cores, memory, descriptors and
+// hosts with those costs (package loadtests/capacity).
+//
 // With -nginx it instead measures the generator against nginx returning a
 // static 200, next to wrk when installed (make loadtest-nginx).
 package main
@@ -18,7 +22,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -52,6 +55,14 @@ type options struct {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "capacity":
+			return runCapacity(ctx, args[1:], stdout, stderr)
+		case "plan":
+			return runPlan(args[1:], stdout, stderr)
+		}
+	}
 	var o options
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -225,18 +236,9 @@ func serverEnv(ctx context.Context, tier tiers.Tier, done *cleanup) ([]string, e
 		if err != nil {
 			return nil, fmt.Errorf("cannot get redis: %w", err)
 		}
-		env = append(env, "REDIS_URL="+RedisURL(r))
+		env = append(env, "REDIS_URL="+r.URL())
 	}
 	return env, nil
-}
-
-// RedisURL is the redis:// URL of r.
-func RedisURL(r stack.Redis) string {
-	u := url.URL{Scheme: "redis", Host: r.Addr, Path: "/" + strconv.Itoa(r.DB)}
-	if r.Password != "" {
-		u.User = url.UserPassword("", r.Password)
-	}
-	return u.String()
 }
 
 // SeedArgs are the `echosenseix seed` arguments for a tier.

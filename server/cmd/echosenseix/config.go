@@ -34,6 +34,7 @@ type Config struct {
 	Cache     CacheConfig
 	Redis     RedisConfig
 	Queue     QueueConfig
+	Bus       BusConfig
 	Database  DatabaseConfig
 	Session   SessionConfig
 	Ingest    IngestConfig
@@ -42,6 +43,7 @@ type Config struct {
 	Seed      SeedConfig
 	Host      HostConfig
 	Login     LoginConfig
+	Tracing   TracingConfig
 }
 
 // HTTPConfig is the public listener: address, body limit, timeouts and the session cookie.
@@ -134,8 +136,11 @@ type RedisConfig struct {
 
 // QueueConfig is the job queue provider.
 type QueueConfig struct {
-	// QUEUE_PROVIDER, default memory: memory, redis or bull (alias of redis).
-	Provider string `env:"QUEUE_PROVIDER" envDefault:"memory" unit:"memory|redis|bull" doc:"job queue backend; bull is the guide's alias of redis"`
+	// QUEUE_PROVIDER, default memory: memory, redis, bull (alias of redis)
+	// or rabbitmq.
+	Provider string `env:"QUEUE_PROVIDER" envDefault:"memory" unit:"memory|redis|bull|rabbitmq" doc:"job queue backend; bull is the guide's alias of redis; rabbitmq uses RABBITMQ_URL"`
+	// RABBITMQ_URL, default the local broker's guest account.
+	RabbitMQURL string `env:"RABBITMQ_URL" envDefault:"amqp://guest:guest@127.0.0.1:5672/" unit:"url" doc:"amqp:// (or amqps://) URL of the RabbitMQ broker of QUEUE_PROVIDER=rabbitmq"`
 	// QUEUE_CONCURRENCY, default 10: jobs run at once per process.
 	Concurrency int `env:"QUEUE_CONCURRENCY" envDefault:"10" unit:"workers" doc:"jobs run at once by each process"`
 	// QUEUE_MAX_RETRIES, default 3: attempts of a job before dead letter.
@@ -284,9 +289,18 @@ func (c *Config) RedisWanted() bool {
 // QueueRedis reports whether the queue runs on Redis (redis or bull).
 func (c *Config) QueueRedis() bool { return c.Queue.Provider == "redis" || c.Queue.Provider == "bull" }
 
-// BusRedis reports whether the event bus runs on Redis: when any Redis
-// provider is set or REDIS_URL is given.
-func (c *Config) BusRedis() bool { return c.RedisWanted() || c.Redis.URL != "" }
+// BusRedis reports whether the event bus runs on Redis: BUS_PROVIDER=redis,
+// or auto when any Redis provider is set or REDIS_URL is given.
+func (c *Config) BusRedis() bool {
+	return c.Bus.Provider == "redis" || c.Bus.Provider == "auto" && (c.RedisWanted() || c.Redis.URL != "")
+}
+
+// BusShared reports whether the event bus reaches every process (Redis or
+// NATS), not only this one.
+func (c *Config) BusShared() bool { return c.BusRedis() || c.Bus.Provider == "nats" }
+
+// RedisNeeded reports whether this process connects to Redis at all.
+func (c *Config) RedisNeeded() bool { return c.RedisWanted() || c.BusRedis() }
 
 // RedisTarget names the Redis settings in force, for error messages.
 func (c *Config) RedisTarget() string {

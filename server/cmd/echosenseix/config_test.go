@@ -35,6 +35,10 @@ func TestConfigDefaults(t *testing.T) {
 		{"QUEUE_PROVIDER", cfg.Queue.Provider, "memory"},
 		{"QUEUE_CONCURRENCY", cfg.Queue.Concurrency, 10},
 		{"QUEUE_MAX_RETRIES", cfg.Queue.MaxRetries, 3},
+		{"RABBITMQ_URL", cfg.Queue.RabbitMQURL, "amqp://guest:guest@127.0.0.1:5672/"},
+		{"BUS_PROVIDER", cfg.Bus.Provider, "auto"},
+		{"NATS_URL", cfg.Bus.NATSURL, "nats://127.0.0.1:4222"},
+		{"BUS_INSTANCE", cfg.Bus.Instance, ""},
 		{"DATABASE_URL", cfg.Database.URL, ""},
 		{"DATABASE_MAX_CONNECTIONS", cfg.Database.MaxConnections, 100},
 		{"DATABASE_MIN_CONNECTIONS", cfg.Database.MinConnections, 10},
@@ -61,10 +65,7 @@ func TestConfigDefaults(t *testing.T) {
 // TestConfigRules checks every validation rule: one bad value each, and the
 // exact start-up line it prints.
 func TestConfigRules(t *testing.T) {
-	tests := []struct {
-		env  map[string]string
-		want string // error text; "" = valid
-	}{
+	tests := []configCase{
 		{map[string]string{"CACHE_PROVIDER": "memcached"}, `CACHE_PROVIDER="memcached": want memory or redis`},
 		{map[string]string{"CACHE_PROVIDER": "redis"}, ""},
 		{map[string]string{"PORT": "0"}, `PORT="0": want a port from 1 to 65535`},
@@ -96,7 +97,18 @@ func TestConfigRules(t *testing.T) {
 		{map[string]string{"REDIS_TLS_INSECURE_SKIP_VERIFY": "true", "REDIS_URL": "redis://h/0"}, `REDIS_TLS_INSECURE_SKIP_VERIFY="true": want false unless REDIS_URL is rediss://`},
 		{map[string]string{"REDIS_TLS_INSECURE_SKIP_VERIFY": "true"}, `REDIS_TLS_INSECURE_SKIP_VERIFY="true": want false unless REDIS_URL is rediss://`},
 		{map[string]string{"REDIS_TLS_INSECURE_SKIP_VERIFY": "true", "REDIS_URL": "rediss://h/0"}, ""},
-		{map[string]string{"QUEUE_PROVIDER": "kafka"}, `QUEUE_PROVIDER="kafka": want memory, redis or bull`},
+		{map[string]string{"QUEUE_PROVIDER": "kafka"}, `QUEUE_PROVIDER="kafka": want memory, redis, bull or rabbitmq`},
+		{map[string]string{"QUEUE_PROVIDER": "rabbitmq"}, ""},
+		{map[string]string{"RABBITMQ_URL": "http://h:5672/"}, `RABBITMQ_URL="http://h:5672/": want amqp://user:password@host:port/vhost (or amqps://)`},
+		{map[string]string{"RABBITMQ_URL": "amqp://u:secret@h:5672/"}, ""},
+		{map[string]string{"RABBITMQ_URL": "amqps://u:secret@/"}, `RABBITMQ_URL="amqps://u:xxxxx@/": want amqp://user:password@host:port/vhost (or amqps://)`},
+		{map[string]string{"BUS_PROVIDER": "kafka"}, `BUS_PROVIDER="kafka": want auto, memory, redis or nats`},
+		{map[string]string{"BUS_PROVIDER": "nats"}, ""},
+		{map[string]string{"NATS_URL": "redis://h:4222"}, `NATS_URL="redis://h:4222": want nats://host:port (or tls://), comma-separated for a cluster`},
+		{map[string]string{"NATS_URL": "nats://a:4222,nats://b:4222"}, ""},
+		{map[string]string{"NATS_URL": "nats://a:4222,"}, `NATS_URL="nats://a:4222,": want nats://host:port (or tls://), comma-separated for a cluster`},
+		{map[string]string{"BUS_INSTANCE": "web.1"}, `BUS_INSTANCE="web.1": want empty or up to 64 letters, digits, _ or -`},
+		{map[string]string{"BUS_INSTANCE": "web-1"}, ""},
 		{map[string]string{"QUEUE_PROVIDER": "bull"}, ""},
 		{map[string]string{"QUEUE_CONCURRENCY": "0"}, `QUEUE_CONCURRENCY="0": want an integer from 1 to 10000`},
 		{map[string]string{"QUEUE_MAX_RETRIES": "0"}, `QUEUE_MAX_RETRIES="0": want an integer from 1 to 100`},
@@ -137,16 +149,7 @@ func TestConfigRules(t *testing.T) {
 		{map[string]string{"CLUSTER_TEST_CRASH": "startup:x"}, `CLUSTER_TEST_CRASH="startup:x": want empty, startup or startup:<slot>`},
 		{map[string]string{"CLUSTER_TEST_CRASH": "startup:1"}, ""},
 	}
-	for _, tt := range tests {
-		_, err := loadConfig(tt.env)
-		got := ""
-		if err != nil {
-			got = err.Error()
-		}
-		if got != tt.want {
-			t.Errorf("loadConfig(%v): got %q; want %q", tt.env, got, tt.want)
-		}
-	}
+	checkConfigErrors(t, tests)
 }
 
 func TestConfigDerived(t *testing.T) {
@@ -162,6 +165,9 @@ func TestConfigDerived(t *testing.T) {
 		{map[string]string{"QUEUE_PROVIDER": "bull", "CLUSTER_ENABLED": "false"}, false, true},
 		{map[string]string{"SESSION_STORE": "redis", "CLUSTER_ENABLED": "false"}, false, true},
 		{map[string]string{"REDIS_URL": "redis://h:1/0", "CLUSTER_ENABLED": "false"}, false, true},
+		{map[string]string{"REDIS_URL": "redis://h:1/0", "BUS_PROVIDER": "nats", "CLUSTER_ENABLED": "false"}, false, false},
+		{map[string]string{"REDIS_URL": "redis://h:1/0", "BUS_PROVIDER": "memory", "CLUSTER_ENABLED": "false"}, false, false},
+		{map[string]string{"BUS_PROVIDER": "redis", "CLUSTER_ENABLED": "false"}, false, true},
 	}
 	for _, tt := range tests {
 		cfg, err := loadConfig(tt.env)
@@ -218,6 +224,28 @@ func TestSplitPool(t *testing.T) {
 		gotMax, gotMin := splitPool(tt.maxConns, tt.minConns, tt.workers)
 		if gotMax != tt.wantMax || gotMin != tt.wantMin {
 			t.Errorf("splitPool(%d, %d, %d) = %d, %d; want %d, %d", tt.maxConns, tt.minConns, tt.workers, gotMax, gotMin, tt.wantMax, tt.wantMin)
+		}
+	}
+}
+
+// configCase is a set of variables and the error loadConfig must give for
+// it ("" = valid).
+type configCase struct {
+	env  map[string]string
+	want string
+}
+
+// checkConfigErrors runs loadConfig over every case.
+func checkConfigErrors(t *testing.T, tests []configCase) {
+	t.Helper()
+	for _, tt := range tests {
+		_, err := loadConfig(tt.env)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tt.want {
+			t.Errorf("loadConfig(%v):\n got %q\nwant %q", tt.env, got, tt.want)
 		}
 	}
 }

@@ -81,5 +81,8 @@ func parseWant(t reflect.Type) string {
 	if t.Kind() == reflect.Bool {
 		return "true or false"
 	}
+	if t.Kind() == reflect.Float64 {
+		return "a number"
+	}
 	return "an integer"
 }

@@ -42,7 +42,7 @@ func (c *Config) rules() []rule {
 		{"CACHE_MAX_SIZE", c.Cache.MaxSize, c.Cache.MaxSize > 0, "an integer > 0"},
 		{"REDIS_PORT", c.Redis.Port, c.Redis.Port >= 1 && c.Redis.Port <= 65535, "a port from 1 to 65535"},
 		{"REDIS_DB", c.Redis.DB, c.Redis.DB >= 0, "an integer >= 0"},
-		{"QUEUE_PROVIDER", c.Queue.Provider, oneOf(c.Queue.Provider, "memory", "redis", "bull"), "memory, redis or bull"},
+		{"QUEUE_PROVIDER", c.Queue.Provider, oneOf(c.Queue.Provider, "memory", "redis", "bull", "rabbitmq"), "memory, redis, bull or rabbitmq"},
 		{"QUEUE_CONCURRENCY", c.Queue.Concurrency, c.Queue.Concurrency >= 1 && c.Queue.Concurrency <= 10000, "an integer from 1 to 10000"},
 		{"QUEUE_MAX_RETRIES", c.Queue.MaxRetries, c.Queue.MaxRetries >= 1 && c.Queue.MaxRetries <= 100, "an integer from 1 to 100"},
 		{"DATABASE_URL", redactURL(c.Database.URL), validDatabaseURL(c.Database.URL), "empty or postgres://user@host:port/db (or postgresql://)"},
@@ -78,5 +78,5 @@ func (c *Config) rules() []rule {
 		{"SEED_AGENTS", c.Seed.Agents, c.Seed.Agents >= 0 && c.Seed.Agents <= 1000, "an integer from 0 to 1000"},
 		{"TUNING_TIER", c.Host.TuningTier, c.Host.TuningTier == "" || oneOf(c.Host.TuningTier, hostcheck.TierNames()...), "empty, " + strings.Join(hostcheck.TierNames(), ", ")},
 		{"CLUSTER_TEST_CRASH", c.Cluster.TestCrash, validCrash(c.Cluster.TestCrash), "empty, startup or startup:<slot>"},
-	}, append(c.Redis.rules(), c.hardeningRules()...)...)
+	}, append(append(append(c.Redis.rules(), c.brokerRules()...), c.hardeningRules()...), c.Tracing.rules()...)...)
 }

@@ -1,6 +1,6 @@
 // Command echosenseix is the EchoSenseiX server: configuration from the
 // environment (config.go), wiring of the providers, and the subcommands
-// serve (default), migrate, seed, version and config-table.
+// serve (default), migrate, seed, health, version and config-table.
 package main
 
 import (
@@ -23,6 +23,8 @@ commands:
   migrate       apply the database migrations (DATABASE_URL) and exit
   seed          create demo data in Postgres and print it as JSON
                 flags: --orgs N --users U --agents A --password P --out FILE
+  health        GET /health/live on the local PORT; exit 0 when it answers 200, else 1
+                (the container HEALTHCHECK); flags: --url URL
   version       print the version
   config-table  print the configuration table (README)
   help          print this list (also -h, --help)
@@ -47,6 +49,8 @@ func run(args []string) int {
 		return migrateCmd(args)
 	case "seed":
 		return seedCmd(args)
+	case "health":
+		return healthCmd(args)
 	case "version":
 		fmt.Printf("echosenseix %s %s\n", version, runtime.Version())
 		return 0
@@ -57,7 +61,7 @@ func run(args []string) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	fmt.Fprintf(os.Stderr, "echosenseix: unknown command %q: want serve, migrate, seed, version, config-table or help\n", cmd)
+	fmt.Fprintf(os.Stderr, "echosenseix: unknown command %q: want serve, migrate, seed, health, version, config-table or help\n", cmd)
 	return 2
 }
 

@@ -19,7 +19,7 @@ func TestHelpListsCommands(t *testing.T) {
 			if got := run([]string{arg}); got != 0 {
 				t.Fatalf("run(%q) = %d; want 0", arg, got)
 			}
-			for _, cmd := range []string{"serve", "migrate", "seed", "version", "config-table", "help"} {
+			for _, cmd := range []string{"serve", "migrate", "seed", "health", "version", "config-table", "help"} {
 				if !strings.Contains(out.String(), "\n  "+cmd+" ") {
 					t.Errorf("run(%q) output lacks command %q:\n%s", arg, cmd, out.String())
 				}

@@ -135,10 +135,10 @@ func preflight(cfg *Config, log *slog.Logger) error {
 	if cfg.Session.Store == "memory" {
 		log.Warn("SESSION_STORE=memory with cluster workers: a session is known only to the worker that created it; set SESSION_STORE=redis for logins that work on every worker")
 	}
-	if !cfg.BusRedis() {
+	if !cfg.BusShared() {
 		log.Warn("memory event bus with cluster workers: a realtime event (call_completed, sync progress) reaches only the sockets of the worker that made it; set REDIS_URL so every worker (and instance) fans it out")
 	}
-	if cfg.BusRedis() {
+	if cfg.RedisNeeded() {
 		rcfg, err := cfg.Redis.redisConfig(cfg.Cache)
 		if err != nil {
 			return err
@@ -148,6 +148,9 @@ func preflight(cfg *Config, log *slog.Logger) error {
 			return fmt.Errorf("redis unreachable (%s, wanted by %s): %w", cfg.RedisTarget(), redisWanters(cfg), err)
 		}
 		rc.Close()
+	}
+	if err := preflightBrokers(cfg, log); err != nil {
+		return err
 	}
 	if cfg.Database.URL == "" {
 		log.Warn("DATABASE_URL is empty: workers serve from in-memory stores; NOTHING IS PERSISTED and each worker has its own data")

@@ -84,6 +84,12 @@ func runServer(cfg *Config, log *slog.Logger, worker *cluster.Worker) int {
 		fmt.Fprintf(os.Stderr, "echosenseix: %v\n", err)
 		return 1
 	}
+	stopTracing, err := startTracing(cfg, log, worker)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "echosenseix: %v\n", err)
+		return 1
+	}
+	defer flushTracing(stopTracing, log)
 	ln, err := listen(cfg, worker)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "echosenseix: %v\n", err)

@@ -95,7 +95,7 @@ func (a *app) build(ctx context.Context, cfg *Config, log *slog.Logger, ln net.L
 // openRedis connects when any provider (or the bus) needs Redis; an
 // unreachable Redis stops start-up, never a silent fallback.
 func (a *app) openRedis(cfg *Config, log *slog.Logger) error {
-	if !cfg.BusRedis() {
+	if !cfg.RedisNeeded() {
 		return nil
 	}
 	rcfg, err := cfg.Redis.redisConfig(cfg.Cache)
@@ -125,6 +125,7 @@ func redisWanters(cfg *Config) string {
 	add(cfg.Cache.Provider == "redis", "CACHE_PROVIDER=redis")
 	add(cfg.QueueRedis(), "QUEUE_PROVIDER="+cfg.Queue.Provider)
 	add(cfg.Session.Store == "redis", "SESSION_STORE=redis")
+	add(cfg.Bus.Provider == "redis", "BUS_PROVIDER=redis")
 	add(s == "" && cfg.Redis.URL != "", "REDIS_URL (event bus)")
 	return s
 }
@@ -161,7 +162,14 @@ func (a *app) openProviders(cfg *Config, log *slog.Logger, st stores) error {
 	} else {
 		a.cache = inmem.NewCache(inmem.CacheConfig{MaxSize: cfg.Cache.MaxSize, TTL: cfg.Cache.TTL.D()})
 	}
-	if a.rc != nil {
+	switch {
+	case cfg.Bus.Provider == "nats":
+		bus, err := newNATSBus(cfg, a.worker, log)
+		if err != nil {
+			return err
+		}
+		a.bus = bus
+	case cfg.BusRedis():
 		// The bus has a client of its own with a patient reply timeout: pub/sub
 		// delivers at most once, so a subscription dropped because a starved
 		// process answered Redis' health ping late loses the events published
@@ -180,7 +188,7 @@ func (a *app) openProviders(cfg *Config, log *slog.Logger, st stores) error {
 			return fmt.Errorf("cannot subscribe to the redis event bus (%s): %w", cfg.RedisTarget(), err)
 		}
 		a.bus = bus
-	} else {
+	default:
 		a.bus = inmem.NewBus()
 	}
 	q, err := newQueue(cfg, rcfg, log)
@@ -195,7 +203,7 @@ func (a *app) openProviders(cfg *Config, log *slog.Logger, st stores) error {
 			a.metrics = append(a.metrics, cs.Collectors()...)
 		}
 	}
-	if a.worker != nil && !cfg.BusRedis() {
+	if a.worker != nil && !cfg.BusShared() {
 		log.Warn("cluster workers with the memory event bus: realtime events reach only the worker that made them; set REDIS_URL to fan out")
 	}
 	return nil

@@ -22,7 +22,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/echosenseix/echosenseix/server"
+	"github.com/echosenseix/echosenseix/server/internal/tracing"
 )
 
 // Inserter stores a batch of call logs; results[i] answers logs[i]
@@ -98,7 +101,8 @@ const (
 type request struct {
 	log   *server.CallLog
 	state atomic.Int32
-	done  chan outcome // buffered: the flusher never blocks
+	done  chan outcome      // buffered: the flusher never blocks
+	sc    trace.SpanContext // the caller's span (tracing on only)
 }
 
 type outcome struct {
@@ -140,6 +144,9 @@ func (b *Batcher) Ingest(ctx context.Context, l *server.CallLog) (server.IngestR
 		return b.ingestDirect(ctx, l)
 	}
 	r := &request{log: l, done: make(chan outcome, 1)}
+	if tracing.Enabled() {
+		r.sc = tracing.SpanContext(ctx)
+	}
 	if err := b.enqueue(r); err != nil {
 		b.m.shed.Inc()
 		return server.IngestResult{}, err

@@ -4,7 +4,10 @@ import (
 	"context"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/echosenseix/echosenseix/server"
+	"github.com/echosenseix/echosenseix/server/internal/tracing"
 )
 
 // run is the collector: it gathers requests into a batch and starts a flush
@@ -92,7 +95,14 @@ func (b *Batcher) flush(batch []*request, done chan<- struct{}) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.FlushTimeout)
 	defer cancel()
+	var span trace.Span // nil with tracing off
+	if tracing.Enabled() {
+		ctx, span = startFlush(ctx, batch)
+	}
 	res, err := b.insert(ctx, logs)
+	if span != nil {
+		defer func() { endFlush(span, err) }()
+	}
 	if err != nil && len(batch) > 1 && server.ErrorCode(err) == server.EINVALID {
 		b.m.splits.Inc()
 		b.flushEach(ctx, batch)

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	mrand "math/rand/v2"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -114,17 +113,11 @@ func (q *Queue) Register(jobType string, h server.JobHandler) {
 // AddJob enqueues a job. Data must be empty or JSON. With Redis unreachable
 // it fails within DialTimeout+ReadTimeout with EUNAVAILABLE.
 func (q *Queue) AddJob(ctx context.Context, jobType string, data []byte, opt server.JobOptions) (*server.Job, error) {
-	switch {
-	case q.closed.Load():
+	if q.closed.Load() {
 		return nil, server.Errorf(server.EUNAVAILABLE, "job queue is closed")
-	case jobType == "":
-		return nil, server.Errorf(server.EINVALID, "job type is required")
-	case opt.Delay < 0:
-		return nil, server.Errorf(server.EINVALID, "job delay must not be negative")
-	case opt.MaxAttempts < 0:
-		return nil, server.Errorf(server.EINVALID, "job maxAttempts must not be negative")
-	case len(data) > 0 && !json.Valid(data):
-		return nil, server.Errorf(server.EINVALID, "job data must be JSON")
+	}
+	if err := server.CheckJob(jobType, data, opt); err != nil {
+		return nil, err
 	}
 	if len(data) == 0 {
 		data = []byte("null")
@@ -179,12 +172,7 @@ func newID(level int) string {
 // retryDelay is BackoffBase*2^n with jitter (half to all of it), capped at
 // BackoffMax, then rounded up so that the retry runs no earlier.
 func (q *Queue) retryDelay(n int, _ error, _ *asynq.Task) time.Duration {
-	d := q.cfg.BackoffBase
-	for i := 0; i < n && d < q.cfg.BackoffMax; i++ {
-		d *= 2
-	}
-	d = min(d, q.cfg.BackoffMax)
-	d = d/2 + mrand.N(d/2+1)
+	d := server.Backoff(q.cfg.BackoffBase, q.cfg.BackoffMax, n+1) // n: retries so far
 	now := time.Now()
 	return ceilSecond(now.Add(d)).Sub(now)
 }

@@ -1,10 +1,9 @@
 package queue_test
 
 import (
-	"context"
 	"testing"
 
-	"github.com/echosenseix/echosenseix/server"
+	"github.com/echosenseix/echosenseix/server/queuetest"
 )
 
 // BenchmarkQueueAdd: one AddJob is one asynq enqueue (a Lua script, one
@@ -12,25 +11,15 @@ import (
 func BenchmarkQueueAdd(b *testing.B) {
 	cfg := testConfig(b)
 	cfg.DisableWorkers = true
-	q := mustQueue(b, cfg)
-	data := []byte(`{"documentId":"123"}`)
-	b.Run("serial", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := q.AddJob(context.Background(), "bench", data, server.JobOptions{Priority: 5}); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("parallel", func(b *testing.B) {
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if _, err := q.AddJob(context.Background(), "bench", data, server.JobOptions{Priority: 5}); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	})
+	queuetest.BenchAdd(b, mustQueue(b, cfg))
+}
+
+// BenchmarkQueueRoundTrip: enqueue to handler run, one job in flight.
+// Default PollInterval (1 s), as the server runs it: an idle asynq worker
+// polls the queues, so a job added to an idle queue waits for the next
+// poll.
+func BenchmarkQueueRoundTrip(b *testing.B) {
+	cfg := testConfig(b)
+	cfg.PollInterval = 0 // the default
+	queuetest.BenchRoundTrip(b, mustQueue(b, cfg))
 }

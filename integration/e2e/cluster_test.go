@@ -1,8 +1,9 @@
-package main
+package e2e_test
 
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -30,6 +31,11 @@ import (
 var binPath string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		fmt.Println("end-to-end suites skipped under -short")
+		os.Exit(0)
+	}
 	var err error
 	if binPath, err = testbin.Server.Build(); err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -1,4 +1,4 @@
-package main
+package e2e_test
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +68,16 @@ func TestStartupFailures(t *testing.T) {
 			`echosenseix: REDIS_TLS_INSECURE_SKIP_VERIFY="true": want false unless REDIS_URL is rediss://`},
 		{"rediss accepted, then unreachable", []string{"SESSION_STORE=redis", "REDIS_URL=rediss://127.0.0.1:1/0", "CLUSTER_ENABLED=false", "PORT=1"}, []string{"serve"}, 1,
 			`echosenseix: redis unreachable (REDIS_URL=rediss://127.0.0.1:1/0, wanted by SESSION_STORE=redis): `},
+		{"bad bus provider", []string{"BUS_PROVIDER=kafka"}, []string{"serve"}, 2,
+			`echosenseix: BUS_PROVIDER="kafka": want auto, memory, redis or nats`},
+		{"rabbitmq unreachable", []string{"QUEUE_PROVIDER=rabbitmq", "RABBITMQ_URL=amqp://guest:secret@127.0.0.1:1/", "CLUSTER_ENABLED=false", "PORT=" + strconv.Itoa(freePort(t))}, []string{"serve"}, 1,
+			`echosenseix: rabbitmq unreachable (RABBITMQ_URL=amqp://guest:xxxxx@127.0.0.1:1/, wanted by QUEUE_PROVIDER=rabbitmq): `},
+		{"nats unreachable", []string{"BUS_PROVIDER=nats", "NATS_URL=nats://127.0.0.1:1", "CLUSTER_ENABLED=false", "PORT=" + strconv.Itoa(freePort(t))}, []string{"serve"}, 1,
+			`echosenseix: nats unreachable (NATS_URL=nats://127.0.0.1:1, wanted by BUS_PROVIDER=nats): `},
+		{"nats unreachable in cluster", []string{"BUS_PROVIDER=nats", "NATS_URL=nats://127.0.0.1:1", "CLUSTER_WORKERS=2"}, []string{"serve"}, 1,
+			`echosenseix: nats unreachable (NATS_URL=nats://127.0.0.1:1, wanted by BUS_PROVIDER=nats): `},
+		{"rabbitmq unreachable in cluster", []string{"QUEUE_PROVIDER=rabbitmq", "RABBITMQ_URL=amqp://127.0.0.1:1/", "CLUSTER_WORKERS=2"}, []string{"serve"}, 1,
+			`echosenseix: rabbitmq unreachable (RABBITMQ_URL=amqp://127.0.0.1:1/, wanted by QUEUE_PROVIDER=rabbitmq): `},
 		{"unknown command", nil, []string{"frobnicate"}, 2, `echosenseix: unknown command "frobnicate"`},
 		{"seed without database", nil, []string{"seed", "--orgs", "1"}, 2, `echosenseix: seed needs DATABASE_URL`},
 		{"migrate without database", nil, []string{"migrate"}, 2, `echosenseix: migrate needs DATABASE_URL`},
@@ -173,5 +184,28 @@ func TestServeSeedInMemoryCluster(t *testing.T) {
 	}
 	if len(pids) != 2 {
 		t.Errorf("workers that answered a seeded login: got %d; want 2", len(pids))
+	}
+}
+
+// TestHealthCommand proves `echosenseix health` (the image's HEALTHCHECK)
+// exits 0 against a live server on the configured PORT and 1 where nothing
+// listens or the address answers anything but 200.
+func TestHealthCommand(t *testing.T) {
+	p := startServer(t, "CLUSTER_ENABLED=false")
+	waitLive(t, p)
+	port := strings.TrimPrefix(p.base, "http://127.0.0.1:")
+	if code, _, stderr := runBin(t, []string{"PORT=" + port}, "health"); code != 0 {
+		t.Errorf("health against the live server = %d (%s); want 0", code, stderr)
+	}
+	if code, _, stderr := runBin(t, []string{"PORT=" + port, "HOST=127.0.0.1"}, "health"); code != 0 {
+		t.Errorf("health with HOST=127.0.0.1 = %d (%s); want 0", code, stderr)
+	}
+	if code, _, _ := runBin(t, nil, "health", "--url", p.base+"/no-such-route"); code != 1 {
+		t.Errorf("health against a 404 = %d; want 1", code)
+	}
+	closed := strconv.Itoa(freePort(t))
+	code, _, stderr := runBin(t, []string{"PORT=" + closed}, "health")
+	if code != 1 || !strings.Contains(stderr, "echosenseix health:") {
+		t.Errorf("health against a closed port = %d %q; want 1 and a line naming the failure", code, stderr)
 	}
 }
