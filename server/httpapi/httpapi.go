@@ -22,6 +22,7 @@ import (
 	usecase "github.com/echosenseix/echosenseix/server/app"
 	"github.com/echosenseix/echosenseix/server/internal/fasttime"
 	"github.com/echosenseix/echosenseix/server/internal/origin"
+	"github.com/echosenseix/echosenseix/server/internal/shed"
 )
 
 // Defaults of Config fields left zero.
@@ -57,6 +58,11 @@ type Config struct {
 	ShutdownTimeout time.Duration // grace for in-flight requests in Shutdown; default 30 s
 	HeaderTimeout   time.Duration // whole request head, from accept or the request's first bytes to the route; default 10 s; negative: none
 	MaxConnections  int           // open connections past which a new one is answered 503 and closed; 0: no bound
+
+	// Overload: the adaptive concurrency limit (package shed) of every
+	// route but /health*, /metrics and the WebSocket entry; past it 503
+	// with Retry-After and code overloaded. nil: no limit.
+	Overload *shed.Config
 
 	CookieSecure bool // always set Secure on the cookie (also set behind TLS or X-Forwarded-Proto: https)
 
@@ -111,6 +117,7 @@ type Server struct {
 	m       *httpMetrics
 	conns   *connTracker
 	limits  *connLimits
+	shed    *shed.Limiter // nil: no overload limit
 	start   time.Time
 
 	sweeping  atomic.Bool   // the header sweeper runs
@@ -156,6 +163,9 @@ func New(cfg Config, d Deps) (*Server, error) {
 		decoySecret: randomBytes(32),
 	}
 	s.conns = newConnTracker(cfg.MaxConnections, s.limits)
+	if cfg.Overload != nil {
+		s.shed = shed.New(*cfg.Overload)
+	}
 	fasttime.Start()
 	s.maxBody = max(cfg.MaxBodySize, cfg.MaxWebhookSize, s.documentLimit())
 	if d.Registry != nil {

@@ -106,6 +106,7 @@ func (s *Server) Collectors() []prometheus.Collector {
 	}, func() float64 { return float64(s.app.PublishFailures()) })
 	cs := []prometheus.Collector{s.m.requests, s.m.duration, publishFailures, &scrapeCollector{s: s},
 		s.limits.refused, s.conns.openConnections()}
+	cs = append(cs, s.shedCollectors()...)
 	return append(cs, s.hostCollectors()...)
 }
 

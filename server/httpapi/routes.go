@@ -79,13 +79,18 @@ func (s *Server) documentLimit() int { return s.cfg.MaxDocumentSize + 64<<10 }
 
 func (s *Server) wrap(rm *routeMetrics, a admission, h app.HandlerFunc) app.HandlerFunc {
 	ws := rm.route == realtimeRoute
+	lim := s.shedFor(rm.route)
 	return func(ctx context.Context, c *app.RequestContext) {
 		start := time.Now()
+		var admitted int64
 		var span trace.Span // nil with tracing off
 		if tracing.Enabled() {
 			ctx, span = startSpan(ctx, c, rm)
 		}
 		defer func() {
+			if admitted != 0 {
+				lim.Release(admitted)
+			}
 			if r := recover(); r != nil {
 				s.log.LogAttrs(ctx, slog.LevelError, "panic serving request", slog.String("route", rm.route),
 					slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
@@ -100,6 +105,12 @@ func (s *Server) wrap(rm *routeMetrics, a admission, h app.HandlerFunc) app.Hand
 		}()
 		if !s.gate(ctx, c, ws) {
 			return
+		}
+		if lim != nil {
+			if admitted = lim.Acquire(); admitted == 0 {
+				s.refuseOverload(c)
+				return
+			}
 		}
 		if err := s.admit(c, &a); err != nil {
 			s.writeError(ctx, c, err)

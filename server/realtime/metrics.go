@@ -40,7 +40,7 @@ func newMetrics() *metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}),
 	}
-	for _, r := range []string{ReasonSlow, ReasonTimeout, ReasonWrite, ReasonProtocol, ReasonShutdown, ReasonLogout} {
+	for _, r := range []string{ReasonSlow, ReasonBackpressure, ReasonTimeout, ReasonWrite, ReasonProtocol, ReasonShutdown, ReasonLogout} {
 		m.dropped.WithLabelValues(r)
 	}
 	return m

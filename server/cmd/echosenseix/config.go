@@ -60,6 +60,12 @@ type HTTPConfig struct {
 	HeaderTimeout Millis `env:"HTTP_HEADER_TIMEOUT" envDefault:"10000" unit:"ms" doc:"longest time for a request's line and headers, from the accept (first request) or the request's first bytes (next ones) until they are all read; past it the connection is closed (slowloris: HTTP_READ_TIMEOUT only bounds each wait for bytes) and counted in http_connections_refused_total{reason=\"header_timeout\"}"`
 	// MAX_CONNECTIONS, default 0 (auto): open connections per process.
 	MaxConnections int `env:"MAX_CONNECTIONS" envDefault:"0" unit:"connections" doc:"open connections of one process on PORT (WebSockets on it included) past which a new connection's first request is answered 503 with Retry-After and code too_many_connections, then closed, and counted in http_connections_refused_total{reason=\"max_connections\"}; 0 = the open-file limit (RLIMIT_NOFILE) less 1024 descriptors for the pools and files, so clients get an answer instead of hanging in the backlog when accept would fail with EMFILE"`
+	// OVERLOAD_SHEDDING, default true: the adaptive concurrency limit.
+	OverloadShedding bool `env:"OVERLOAD_SHEDDING" envDefault:"true" unit:"bool" doc:"limit the requests running at once adaptively (every route but /health*, /metrics and the WebSocket entry): while the average latency stays within OVERLOAD_TARGET_LATENCY (or twice the lowest 100 ms average of the last minute, at most 1 s) the limit stays at or grows toward OVERLOAD_MAX_CONCURRENCY; above it the limit falls by the ratio, and requests past it answer 503 with Retry-After: 1 and code overloaded at once (http_connections_refused_total{reason=\"overload\"}, http_concurrency_limit)"`
+	// OVERLOAD_TARGET_LATENCY, default 100 ms.
+	OverloadTarget Millis `env:"OVERLOAD_TARGET_LATENCY" envDefault:"100" unit:"ms" doc:"average request latency the overload limit always allows before it lowers the limit"`
+	// OVERLOAD_MAX_CONCURRENCY, default 4096: requests running at once at most.
+	OverloadMax int `env:"OVERLOAD_MAX_CONCURRENCY" envDefault:"4096" unit:"requests" doc:"largest (and starting) overload limit of one process"`
 	// HTTP_WRITE_TIMEOUT, default 30000 ms.
 	WriteTimeout Millis `env:"HTTP_WRITE_TIMEOUT" envDefault:"30000" unit:"ms" doc:"longest time to write a response"`
 	// HTTP_IDLE_TIMEOUT, default 120000 ms.
@@ -192,6 +198,8 @@ type RealtimeConfig struct {
 	TokenSecret string `env:"REALTIME_TOKEN_SECRET" envDefault:"" unit:"secret" doc:"HMAC key signing WebSocket tokens; empty = random at start (shared by the workers of one cluster, not by instances)"`
 	// REALTIME_PORT, default 0: dedicated WebSocket port (0 = only PORT).
 	Port int `env:"REALTIME_PORT" envDefault:"0" unit:"port" doc:"0: /ws/realtime-sync is served on PORT only (hijacked HTTP connections, about 18-25 KB each); N: WebSockets are also served on port N (any path) by a dedicated event-driven listener, about 5 KB each with REALTIME_NETPOLL_BUFFER=1024: the 100k-connection mode. Every cluster worker binds N with SO_REUSEPORT; same authentication as on PORT (?token= or the session cookie)"`
+	// REALTIME_MAX_UNSENT_BYTES, default 131072: kernel bytes a non-reading socket may hold.
+	MaxUnsentBytes int `env:"REALTIME_MAX_UNSENT_BYTES" envDefault:"131072" unit:"bytes" doc:"bytes the kernel may hold for one WebSocket that its client has not accepted (written, not yet sent: a client that stopped reading); past it the socket is closed with 1013 and counted in ws_dropped_total{reason=\"backpressure\"}, so a client that never reads costs at most this much kernel memory instead of a send buffer Linux grows to megabytes"`
 	// REALTIME_NETPOLL_BUFFER, default 0 bytes: netpoll's per-connection buffer.
 	NetpollBuffer int `env:"REALTIME_NETPOLL_BUFFER" envDefault:"0" unit:"bytes" doc:"per-connection buffer of every netpoll connection of the process, HTTP included (buffers still grow for larger requests); 0 = netpoll's default (8 KiB in, 4 KiB out); 1024 for the 100k tier"`
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/echosenseix/echosenseix/server/inmem"
 	"github.com/echosenseix/echosenseix/server/internal/auth"
 	"github.com/echosenseix/echosenseix/server/internal/groupcommit"
+	"github.com/echosenseix/echosenseix/server/internal/shed"
 	"github.com/echosenseix/echosenseix/server/postgres"
 	"github.com/echosenseix/echosenseix/server/realtime"
 	"github.com/echosenseix/echosenseix/server/redis"
@@ -197,7 +198,8 @@ func (a *app) openProviders(cfg *Config, log *slog.Logger, st stores) error {
 	}
 	a.queue = q
 	a.ingest = newIngester(cfg.Ingest, st)
-	a.hub = realtime.NewHub(realtime.Config{Agents: st, AllowedOrigins: cfg.Hardening.Origins()}, a.bus, nil, log)
+	a.hub = realtime.NewHub(realtime.Config{Agents: st, AllowedOrigins: cfg.Hardening.Origins(),
+		MaxUnsentBytes: cfg.Realtime.MaxUnsentBytes}, a.bus, nil, log)
 	for _, c := range []any{a.cache, a.bus, a.queue, a.ingest, a.hub} {
 		if cs, ok := c.(collectorser); ok {
 			a.metrics = append(a.metrics, cs.Collectors()...)
@@ -267,6 +269,7 @@ func (a *app) openHTTP(cfg *Config, log *slog.Logger, st stores, ln net.Listener
 		WriteTimeout:     cfg.HTTP.WriteTimeout.D(),
 		HeaderTimeout:    cfg.HTTP.HeaderTimeout.D(),
 		MaxConnections:   maxConnections(cfg.HTTP.MaxConnections),
+		Overload:         overload(cfg.HTTP),
 		IdleTimeout:      cfg.HTTP.IdleTimeout.D(),
 		ShutdownTimeout:  cfg.Cluster.ShutdownTimeout.D(),
 		CookieSecure:     cfg.HTTP.CookieSecure == "true",
@@ -492,4 +495,12 @@ func maxConnections(n int) int {
 		return 0 // unknown or unlimited: no bound of our own
 	}
 	return max(int(l.Cur)-reservedFiles, 64)
+}
+
+// overload is the overload limit of cfg, nil when OVERLOAD_SHEDDING=false.
+func overload(cfg HTTPConfig) *shed.Config {
+	if !cfg.OverloadShedding {
+		return nil
+	}
+	return &shed.Config{Target: cfg.OverloadTarget.D(), Max: cfg.OverloadMax}
 }
