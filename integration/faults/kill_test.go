@@ -52,12 +52,7 @@ func killOne(t *testing.T, k lb.Kind) {
 	} else {
 		t.Errorf("%s served no request through %s within %v of its restart", victim.Name, k.Name, rejoin)
 	}
-	ld.halt()
-	after := time.Now()
-	_, _ = ld.led.send(harness.NewClient(), f.LB.URL)
-	res := ld.led.verify(t, f.LB.URL, f.DSN, 10*time.Second)
-	jobs := ld.verifyJobs(t, 20*time.Second)
-	rt := checkRealtime(t, rts, 1, after)
+	res, jobs, rt := ld.finish(t, rts, 1)
 
 	late = ld.failuresOutside(killed, quiet)
 	if len(late) > 0 {

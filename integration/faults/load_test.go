@@ -349,3 +349,17 @@ func (l *load) window(from, to time.Time) (n, failed int, slowest time.Duration)
 	}
 	return n, failed, slowest
 }
+
+// finish stops the load, sends one more call (the realtime clients must
+// receive it), checks the ledger and the jobs, and then the realtime clients
+// (each connected at least minConnects times and receiving events).
+func (l *load) finish(t *testing.T, rts []*realtime, minConnects int64) (ledger ledgerResult, jobs, rt string) {
+	t.Helper()
+	l.halt()
+	after := time.Now()
+	_, _ = l.led.send(harness.NewClient(), l.url)
+	ledger = l.led.verify(t, l.url, l.f.DSN, 10*time.Second)
+	jobs = l.verifyJobs(t, 20*time.Second)
+	rt = checkRealtime(t, rts, minConnects, after)
+	return ledger, jobs, rt
+}

@@ -42,7 +42,7 @@ func TestPostgresStopped(t *testing.T) {
 	notReady := map[string]int{}
 	for _, i := range f.Insts {
 		var code int
-		waitFor(outage, func() bool { code, _ = readiness(i); return code == 503 })
+		waitFor(outage, func() bool { code, _ = i.Readiness(); return code == 503 })
 		notReady[i.Name] = code
 		if code != 503 {
 			t.Errorf("%s /health/ready with Postgres down = %d; want 503", i.Name, code)
@@ -116,4 +116,3 @@ func TestPostgresStopped(t *testing.T) {
 		Notes: []string{fmt.Sprintf("outage %v, writes refused 503+Retry-After %d (slowest %v, acquire timeout %v), reads failed %d, readiness %v, goroutines before %v end of outage %v, writes back %v after restart",
 			outage, refused, slowest.Round(time.Millisecond), acquireTimeout, reads, notReady, before, during, writesBack.Round(time.Millisecond))}}.report(t)
 }
-

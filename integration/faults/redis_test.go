@@ -10,17 +10,6 @@ import (
 	"github.com/echosenseix/echosenseix/integration/lb"
 )
 
-// readiness answers /health/ready's status code and "status" field.
-func readiness(i *harness.Instance) (int, string) {
-	r, err := harness.NewClient().Do("GET", i.URL+"/health/ready", nil)
-	if err != nil {
-		return 0, err.Error()
-	}
-	var ans struct{ Status string }
-	_ = r.JSON(&ans)
-	return r.Status, ans.Status
-}
-
 // TestRedisKilled: the fleet's private redis-server (cache, queue and
 // realtime fan-out) is killed (SIGKILL) for 2 s under load and started
 // again from its append-only file (appendfsync always: a Redis holding the
@@ -58,7 +47,7 @@ func TestRedisKilled(t *testing.T) {
 	for _, i := range f.Insts {
 		var code int
 		var status string
-		waitFor(outage, func() bool { code, status = readiness(i); return code == 200 && status == "degraded" })
+		waitFor(outage, func() bool { code, status = i.Readiness(); return code == 200 && status == "degraded" })
 		degraded[i.Name] = fmt.Sprintf("%d %s", code, status)
 		if code != 200 || status != "degraded" {
 			t.Errorf("%s /health/ready while Redis is down = %d %q; want 200 \"degraded\"", i.Name, code, status)
@@ -72,7 +61,7 @@ func TestRedisKilled(t *testing.T) {
 	var recovered time.Duration
 	if waitFor(5*time.Second, func() bool {
 		for _, i := range f.Insts {
-			if code, status := readiness(i); code != 200 || status != "ready" {
+			if code, status := i.Readiness(); code != 200 || status != "ready" {
 				return false
 			}
 		}
@@ -83,12 +72,7 @@ func TestRedisKilled(t *testing.T) {
 		t.Errorf("not every instance ready within 5s of Redis's restart")
 	}
 	time.Sleep(time.Second) // load against the restarted Redis
-	ld.halt()
-	after := time.Now()
-	_, _ = ld.led.send(harness.NewClient(), f.LB.URL)
-	res := ld.led.verify(t, f.LB.URL, f.DSN, 10*time.Second)
-	jobs := ld.verifyJobs(t, 20*time.Second)
-	rt := checkRealtime(t, rts, 1, after)
+	res, jobs, rt := ld.finish(t, rts, 1)
 
 	// The only refusals allowed: documents while the queue is down.
 	var other []string

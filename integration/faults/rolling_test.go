@@ -48,13 +48,7 @@ func rollingRestart(t *testing.T, k lb.Kind) {
 	}
 	restarts := time.Since(start)
 	time.Sleep(300 * time.Millisecond)
-	ld.halt()
-	after := time.Now()
-	c := f.login(t, f.LB.URL, 0)
-	_, _ = ld.led.send(c, f.LB.URL) // one call after the restarts: realtime must deliver it
-	res := ld.led.verify(t, f.LB.URL, f.DSN, 10*time.Second)
-	jobs := ld.verifyJobs(t, 20*time.Second)
-	rt := checkRealtime(t, rts, rounds+1, after)
+	res, jobs, rt := ld.finish(t, rts, rounds+1)
 
 	if n := ld.failed.Load(); n > 0 {
 		t.Errorf("%d of %d requests failed during the rolling restarts; want 0: %v\n%q", n, ld.sent.Load(), ld, ld.examples(10))
@@ -64,4 +58,3 @@ func rollingRestart(t *testing.T, k lb.Kind) {
 		Ledger: res.String(), Jobs: jobs, Realtime: rt,
 		Notes: []string{fmt.Sprintf("%d restarts in %v", rounds*len(f.Insts), restarts.Round(time.Millisecond))}}.report(t)
 }
-

@@ -105,15 +105,21 @@ func TestToxicLinks(t *testing.T) {
 		// invalidation); each must give up after REDIS_TIMEOUT, well before
 		// the 5 s reply.
 		{"redis latency 5s", 4*toxicRedisTimeout + time.Second,
-			func() { redisX.add(t, `{"name":"lat","type":"latency","stream":"downstream","attributes":{"latency":5000}}`) }, redisX.reset},
+			func() {
+				redisX.add(t, `{"name":"lat","type":"latency","stream":"downstream","attributes":{"latency":5000}}`)
+			}, redisX.reset},
 		{"redis cut", 4*toxicRedisTimeout + time.Second,
 			func() { redisX.cut(t, phaseLength) }, func() {}},
 		{"postgres latency 1.5s", toxicAcquireTimeout + 3*1500*time.Millisecond + time.Second,
-			func() { pgX.add(t, `{"name":"lat","type":"latency","stream":"downstream","attributes":{"latency":1500}}`) }, pgX.reset},
+			func() {
+				pgX.add(t, `{"name":"lat","type":"latency","stream":"downstream","attributes":{"latency":1500}}`)
+			}, pgX.reset},
 		{"postgres cut", toxicAcquireTimeout + time.Second,
 			func() { pgX.cut(t, phaseLength) }, func() {}},
 		{"postgres black hole", toxicStatement + time.Second,
-			func() { pgX.add(t, `{"name":"hole","type":"timeout","stream":"downstream","attributes":{"timeout":0}}`) }, pgX.reset},
+			func() {
+				pgX.add(t, `{"name":"hole","type":"timeout","stream":"downstream","attributes":{"timeout":0}}`)
+			}, pgX.reset},
 	}
 	var notes []string
 	var hung int

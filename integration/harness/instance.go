@@ -223,6 +223,18 @@ func (i *Instance) waitStatus(path string, d time.Duration, ok func(int) bool) e
 	return fmt.Errorf("%s not ready within %v (last: %s)", path, d, last)
 }
 
+// Readiness answers GET /health/ready's status code and "status" field (0
+// and the error when there is no answer).
+func (i *Instance) Readiness() (int, string) {
+	r, err := NewClient().Do("GET", i.URL+"/health/ready", nil)
+	if err != nil {
+		return 0, err.Error()
+	}
+	var ans struct{ Status string }
+	_ = r.JSON(&ans)
+	return r.Status, ans.Status
+}
+
 // Done is closed when the process has exited.
 func (i *Instance) Done() <-chan struct{} { return i.done }
 
