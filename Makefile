@@ -34,12 +34,17 @@ lint: $(GOBIN)/staticcheck ## go vet + staticcheck + repocheck (no tracked build
 	$(GO) run ./tools/repocheck
 
 .PHONY: test
-test: lint ## Lint, go test -race ./... against real Postgres, Redis, RabbitMQ and NATS (stack helper), then the fuzz targets
+test: lint ## Lint, go test -race of every package but integration/ against real Postgres, Redis, RabbitMQ and NATS (stack helper), then the fuzz targets
 	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v /integration/)
 	$(MAKE) fuzz
-	@# The fault suites assert recovery bounds (Redis back within 5 s): run them
-	@# after the rest, not beside CPU-heavy packages on a 2-core machine.
-	$(GO) test -race -count=1 -timeout 20m ./integration/...
+
+.PHONY: test-integration
+test-integration: ## integration/: end-to-end suites, then multi-instance and fault suites: three instances behind nginx and haproxy, restarts, kills, Redis/Postgres outages, toxiproxy; one FAULTS line per scenario
+	@# They assert recovery bounds (Redis back within 5 s): run them after the
+	@# rest, not beside CPU-heavy packages on a 2-core machine.
+	@summary=$$(mktemp); export FAULTS_SUMMARY=$$summary; \
+	$(GO) test -race -count=1 -timeout 20m ./integration/...; rc=$$?; \
+	echo "--- fault scenarios ---"; cat $$summary; rm -f $$summary; exit $$rc
 
 .PHONY: test-short
 test-short: ## Inner loop: go test -short ./... without -race and without integration/ (end-to-end and integration suites)

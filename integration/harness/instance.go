@@ -65,6 +65,7 @@ type Instance struct {
 	Env  map[string]string // the full environment it was started with
 
 	tb      testing.TB
+	bin     string
 	cmd     *exec.Cmd
 	log     *logBuffer
 	done    chan struct{} // closed when the process exited
@@ -120,20 +121,46 @@ func Launch(tb testing.TB, env map[string]string) *Instance {
 		Port: port, URL: "http://127.0.0.1:" + strconv.Itoa(port), Env: all,
 		tb: tb, log: &logBuffer{}, done: make(chan struct{}),
 	}
-	i.cmd = exec.Command(bin, "serve")
-	i.cmd.Env = environ(all)
-	i.cmd.Stdout = i.log
-	i.cmd.Stderr = i.log
-	if err := i.cmd.Start(); err != nil {
-		tb.Fatalf("harness: cannot start %s: %v", bin, err)
-	}
-	go func() {
-		err := i.cmd.Wait()
-		i.code = exitCode(err)
-		close(i.done)
-	}()
+	i.bin = bin
+	i.start()
 	tb.Cleanup(i.cleanup)
 	return i
+}
+
+// start runs the process and watches for its exit.
+func (i *Instance) start() {
+	i.tb.Helper()
+	done := make(chan struct{})
+	cmd := exec.Command(i.bin, "serve")
+	cmd.Env = environ(i.Env)
+	cmd.Stdout = i.log
+	cmd.Stderr = i.log
+	if err := cmd.Start(); err != nil {
+		i.tb.Fatalf("harness: cannot start %s: %v", i.bin, err)
+	}
+	i.cmd, i.done = cmd, done
+	go func() {
+		err := cmd.Wait()
+		i.code = exitCode(err)
+		close(done)
+	}()
+}
+
+// Restart starts the instance again, on the same port with the same
+// settings, after it exited (Stop or Kill), and waits until it is ready.
+// Its log goes on in the same buffer. It must not run beside another
+// method of i.
+func (i *Instance) Restart() error {
+	i.tb.Helper()
+	select {
+	case <-i.done:
+	default:
+		return fmt.Errorf("harness: %s: Restart while the process runs", i.Name)
+	}
+	fmt.Fprintf(i.log, "--- harness: %s restarted ---\n", i.Name)
+	i.start()
+	i.stopped.Store(false)
+	return i.WaitReady(ReadyTimeout)
 }
 
 // environ is the process environment: inherited variables, then all.
@@ -196,11 +223,26 @@ func (i *Instance) waitStatus(path string, d time.Duration, ok func(int) bool) e
 	return fmt.Errorf("%s not ready within %v (last: %s)", path, d, last)
 }
 
+// Readiness answers GET /health/ready's status code and "status" field (0
+// and the error when there is no answer).
+func (i *Instance) Readiness() (int, string) {
+	r, err := NewClient().Do("GET", i.URL+"/health/ready", nil)
+	if err != nil {
+		return 0, err.Error()
+	}
+	var ans struct{ Status string }
+	_ = r.JSON(&ans)
+	return r.Status, ans.Status
+}
+
 // Done is closed when the process has exited.
 func (i *Instance) Done() <-chan struct{} { return i.done }
 
 // Signal sends sig to the process.
 func (i *Instance) Signal(sig os.Signal) error { return i.cmd.Process.Signal(sig) }
+
+// PID is the process id of the running process.
+func (i *Instance) PID() int { return i.cmd.Process.Pid }
 
 // Stop sends SIGTERM and waits up to StopTimeout; it answers the exit code
 // (killing the process and failing tb when it does not exit in time).

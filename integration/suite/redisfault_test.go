@@ -17,17 +17,6 @@ const (
 	redisRecoveryMax = 5 * time.Second // everything works again within it after Redis returns
 )
 
-// readiness answers /health/ready's status code and "status" field.
-func readiness(i *harness.Instance) (int, string) {
-	r, err := harness.NewClient().Do("GET", i.URL+"/health/ready", nil)
-	if err != nil {
-		return 0, err.Error()
-	}
-	var ans struct{ Status string }
-	_ = r.JSON(&ans)
-	return r.Status, ans.Status
-}
-
 // TestRedisOutage: CACHE_PROVIDER=redis and QUEUE_PROVIDER=redis on two
 // instances (sessions in memory: a session store in Redis cannot serve
 // while Redis is down), a private redis-server killed for 2 s under a read
@@ -77,7 +66,7 @@ func TestRedisOutage(t *testing.T) {
 	for _, i := range []*harness.Instance{a, b} {
 		deadline := time.Now().Add(outage)
 		for {
-			code, status := readiness(i)
+			code, status := i.Readiness()
 			if code == 200 && status == "degraded" {
 				t.Logf("%s: /health/ready 200 degraded %v after Redis stopped", i.Name, time.Since(down).Round(time.Millisecond))
 				break
@@ -174,7 +163,7 @@ func recoveryCheck(t *testing.T, a, b *harness.Instance, ca, cb *harness.Client,
 		}
 	}
 	for _, i := range []*harness.Instance{a, b} {
-		if code, status := readiness(i); code != 200 || status != "ready" {
+		if code, status := i.Readiness(); code != 200 || status != "ready" {
 			return fmt.Sprintf("%s /health/ready = %d %q", i.Name, code, status)
 		}
 	}

@@ -87,7 +87,7 @@ func TestRedisStall(t *testing.T) {
 	var ready []string
 	for time.Since(paused) < outage {
 		for _, i := range []*harness.Instance{a, b} {
-			code, status := readiness(i)
+			code, status := i.Readiness()
 			if code != 200 {
 				t.Errorf("%s: /health/ready = %d %q while Redis hangs; want 200", i.Name, code, status)
 			}

@@ -25,20 +25,34 @@ var (
 )
 
 // PostgresAdminURL returns an admin DSN (may CREATE DATABASE) of a real
-// Postgres: from DATABASE_URL / TEST_DATABASE_URL, else a throwaway server
-// started from local binaries that lives for the whole test binary (see
-// StopAll).
+// Postgres: from TEST_DATABASE_URL / DATABASE_URL, else a container when a
+// Docker engine answers, else a throwaway server started from local
+// binaries; either lives for the whole test binary (see StopAll).
 func PostgresAdminURL() (string, error) {
 	pgOnce.Do(func() {
-		for _, k := range []string{"TEST_DATABASE_URL", "DATABASE_URL"} {
-			if v := os.Getenv(k); v != "" {
-				pgAdmin = v
-				return
-			}
+		env := firstEnv("TEST_DATABASE_URL", "DATABASE_URL")
+		var src Source
+		src, pgErr = choose(env, probes{docker: dockerAnswers, binary: func() error { _, err := pglocal.Binary("initdb"); return err }})
+		switch src {
+		case FromEnv:
+			pgAdmin = env
+		case FromContainer:
+			pgAdmin, pgErr = startPostgresContainer()
+		case FromBinary:
+			pgAdmin, pgErr = startLocalPostgres()
 		}
-		pgAdmin, pgErr = startLocalPostgres()
 	})
 	return pgAdmin, pgErr
+}
+
+// firstEnv answers the first of the variables that is set and not empty.
+func firstEnv(names ...string) string {
+	for _, k := range names {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // Postgres returns the DSN of a fresh, empty database on a real Postgres,
@@ -113,6 +127,64 @@ func startLocalPostgres() (string, error) {
 	}
 	stops = append(stops, func() { c.Stop(ctx, "immediate"); c.Remove() })
 	return dsn, nil
+}
+
+// PostgresServer is a private Postgres cluster (internal/pglocal: initdb in
+// a temp dir) on a port of its own that it keeps across restarts, for tests
+// that stop and restart the database.
+type PostgresServer struct {
+	AdminURL string // superuser DSN of the "postgres" database
+	port     int
+	c        *pglocal.Cluster
+	mu       sync.Mutex
+	running  bool
+}
+
+// NewPostgresServer starts a private Postgres from the local binaries,
+// removed when tb ends. Use CreateDatabase on its AdminURL.
+func NewPostgresServer(tb testing.TB) *PostgresServer {
+	tb.Helper()
+	c, err := pglocal.Init(context.Background(), "es-pg-", "")
+	if err != nil {
+		Unavailable(tb, "postgres binaries", err.Error())
+	}
+	s := &PostgresServer{port: freePort(), c: c}
+	s.AdminURL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", s.port)
+	tb.Cleanup(s.Remove)
+	if err := s.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// Start (re)starts the server on its port and waits until it accepts
+// connections.
+func (s *PostgresServer) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.c.Start(context.Background(), "", "fsync=off", "max_connections=300", "port="+itoa(s.port)); err != nil {
+		return err
+	}
+	s.running = true
+	return nil
+}
+
+// Stop stops the server at once (pg_ctl -m immediate: every connection is
+// cut, as in a crash) and waits until it is gone.
+func (s *PostgresServer) Stop() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running {
+		s.running = false
+		s.c.Stop(context.Background(), "immediate")
+	}
+	return nil
+}
+
+// Remove stops the server and deletes its files.
+func (s *PostgresServer) Remove() {
+	_ = s.Stop()
+	s.c.Remove()
 }
 
 var stops []func()

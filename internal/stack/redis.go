@@ -37,7 +37,8 @@ var (
 )
 
 // RedisBase returns the shared Redis: REDIS_URL, else REDIS_HOST/REDIS_PORT,
-// else a throwaway redis-server for this process.
+// else a container when a Docker engine answers, else a throwaway
+// redis-server for this process.
 func RedisBase() (Redis, error) {
 	redisOnce.Do(func() {
 		if u := os.Getenv("REDIS_URL"); u != "" {
@@ -53,11 +54,17 @@ func RedisBase() (Redis, error) {
 			redisBase = Redis{Addr: net.JoinHostPort(h, port), Password: os.Getenv("REDIS_PASSWORD"), DB: db}
 			return
 		}
-		var srv *RedisServer
-		srv, redisErr = startRedisServer()
-		if redisErr == nil {
-			redisBase = Redis{Addr: srv.Addr}
-			stops = append(stops, srv.Stop)
+		var src Source
+		src, redisErr = choose("", probes{docker: dockerAnswers, binary: redisBinary})
+		switch src {
+		case FromContainer:
+			redisBase, redisErr = startRedisContainer()
+		case FromBinary:
+			var srv *RedisServer
+			if srv, redisErr = startRedisServer(); redisErr == nil {
+				redisBase = Redis{Addr: srv.Addr}
+				stops = append(stops, srv.Stop)
+			}
 		}
 	})
 	if redisErr == nil {
@@ -130,10 +137,12 @@ func ping(r Redis) error {
 }
 
 // RedisServer is a private redis-server process, for tests that stop and
-// restart Redis. It keeps nothing on disk.
+// restart Redis. It keeps nothing on disk unless made by
+// NewPersistentRedisServer.
 type RedisServer struct {
 	Addr  string
 	port  int
+	dir   string   // non-empty: append-only file there, fsync'd on every write
 	extra []string // more redis-server arguments (cluster mode)
 	mu    sync.Mutex
 	cmd   *exec.Cmd
@@ -151,9 +160,33 @@ func NewRedisServer(tb testing.TB) *RedisServer {
 	return s
 }
 
-func startRedisServer() (*RedisServer, error) {
+func redisBinary() error {
 	if _, err := exec.LookPath("redis-server"); err != nil {
-		return nil, fmt.Errorf("no REDIS_URL and no redis-server binary")
+		return fmt.Errorf("no REDIS_URL and no redis-server binary")
+	}
+	return nil
+}
+
+// NewPersistentRedisServer is NewRedisServer with an append-only file
+// fsync'd on every write (appendfsync always), as a Redis holding a job
+// queue is run: a SIGKILL loses no acknowledged write.
+func NewPersistentRedisServer(tb testing.TB) *RedisServer {
+	tb.Helper()
+	if err := redisBinary(); err != nil {
+		Unavailable(tb, "redis-server", err.Error())
+	}
+	port := freePort()
+	s := &RedisServer{Addr: "127.0.0.1:" + itoa(port), port: port, dir: tb.TempDir()}
+	if err := s.Start(); err != nil {
+		Unavailable(tb, "redis-server", err.Error())
+	}
+	tb.Cleanup(s.Stop)
+	return s
+}
+
+func startRedisServer() (*RedisServer, error) {
+	if err := redisBinary(); err != nil {
+		return nil, err
 	}
 	port, err := pglocal.FreePort()
 	if err != nil {
@@ -167,8 +200,13 @@ func startRedisServer() (*RedisServer, error) {
 func (s *RedisServer) Start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	args := append([]string{"--port", itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--protected-mode", "no"}, s.extra...)
+	args := []string{"--port", itoa(s.port), "--bind", "127.0.0.1", "--save", "", "--protected-mode", "no"}
+	if s.dir != "" {
+		args = append(args, "--dir", s.dir, "--appendonly", "yes", "--appendfsync", "always")
+	} else {
+		args = append(args, "--appendonly", "no")
+	}
+	args = append(args, s.extra...)
 	cmd := exec.Command("redis-server", args...)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("cannot start redis-server: %w", err)

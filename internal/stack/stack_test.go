@@ -100,3 +100,39 @@ func TestPostgresReplicaStreams(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestPostgresServerRestart: a private Postgres refuses connections while
+// stopped and serves the same data once started again.
+func TestPostgresServerRestart(t *testing.T) {
+	s := stack.NewPostgresServer(t)
+	ctx := context.Background()
+	dsn, drop, err := stack.CreateDatabase(ctx, s.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer drop()
+	exec := func(sql string) error {
+		c, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			return err
+		}
+		defer c.Close(ctx)
+		_, err = c.Exec(ctx, sql)
+		return err
+	}
+	if err := exec("CREATE TABLE t (x int); INSERT INTO t VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := exec("SELECT 1"); err == nil {
+		t.Fatal("a stopped server accepted a query")
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := exec("SELECT x FROM t"); err != nil {
+		t.Fatalf("after restart: %v", err)
+	}
+}
