@@ -10,8 +10,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/echosenseix/echosenseix/server"
@@ -155,6 +158,14 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
+// brokenConn is a connection the server or the network dropped mid-call
+// (reset, broken pipe, a reply cut short): the database is unreachable for
+// now, not the request wrong; the client may retry.
+func brokenConn(err error) bool {
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
+}
+
 // acquire gets a connection within AcquireTimeout, or answers EUNAVAILABLE.
 func (db *DB) acquire(ctx context.Context) (*pgxpool.Conn, error) {
 	actx, cancel := context.WithTimeout(ctx, db.cfg.AcquireTimeout)
@@ -214,7 +225,8 @@ func dbError(err error, op string) error {
 		return server.WrapError(server.EUNAVAILABLE, "database unavailable", cause)
 	}
 	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) {
+	var ne net.Error
+	if errors.As(err, &ce) || brokenConn(err) || errors.As(err, &ne) {
 		return server.WrapError(server.EUNAVAILABLE, "database unavailable", cause)
 	}
 	return server.WrapError(server.EINTERNAL, "internal error", cause)

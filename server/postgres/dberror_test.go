@@ -3,7 +3,11 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/echosenseix/echosenseix/server"
@@ -66,5 +70,24 @@ func TestStoreRefusesNULWithInvalid(t *testing.T) {
 	err := st.CreateDocument(ctx, &server.Document{OrganizationID: o.ID, Title: "t\x00", Content: "c"})
 	if code := server.ErrorCode(err); code != server.EINVALID {
 		t.Errorf("CreateDocument with NUL title = %v; want code %s", err, server.EINVALID)
+	}
+}
+
+// TestBrokenConnectionIsUnavailable: a connection cut mid-call (reset,
+// broken pipe, reply cut short, a network error) is 503 EUNAVAILABLE, the
+// database unreachable for now, never a 500.
+func TestBrokenConnectionIsUnavailable(t *testing.T) {
+	for _, err := range []error{
+		&net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET},
+		fmt.Errorf("write failed: %w", syscall.EPIPE),
+		fmt.Errorf("receive message failed: %w", io.ErrUnexpectedEOF),
+		net.ErrClosed,
+	} {
+		if code := server.ErrorCode(dbError(err, "create document")); code != server.EUNAVAILABLE {
+			t.Errorf("dbError(%v): code %q; want %q", err, code, server.EUNAVAILABLE)
+		}
+	}
+	if code := server.ErrorCode(dbError(errors.New("BUG: something else"), "create document")); code != server.EINTERNAL {
+		t.Errorf("an unknown error: code %q; want %q", code, server.EINTERNAL)
 	}
 }

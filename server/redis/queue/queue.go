@@ -80,6 +80,7 @@ func New(cfg Config) (*Queue, error) {
 		Queues:                   weights,
 		StrictPriority:           true,
 		RetryDelayFunc:           q.retryDelay,
+		IsFailure:                countsAsAttempt,
 		TaskCheckInterval:        cfg.PollInterval,
 		DelayedTaskCheckInterval: cfg.PollInterval,
 		ShutdownTimeout:          100 * time.Millisecond, // Close has waited already
@@ -203,6 +204,13 @@ func (q *Queue) retryDelay(n int, _ error, _ *asynq.Task) time.Duration {
 	now := time.Now()
 	return ceilSecond(now.Add(d)).Sub(now)
 }
+
+// countsAsAttempt is whether a handler's error uses up one of the job's
+// attempts. An EUNAVAILABLE error (the database or another dependency
+// unreachable for now) does not: the job is retried after BackoffBase for
+// as long as the outage lasts, instead of reaching the dead letter after
+// MaxAttempts quick failures while nothing was wrong with the job itself.
+func countsAsAttempt(err error) bool { return server.ErrorCode(err) != server.EUNAVAILABLE }
 
 // handle runs one task with its registered handler.
 func (q *Queue) handle(ctx context.Context, t *asynq.Task) error {

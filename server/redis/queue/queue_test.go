@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,5 +138,45 @@ func TestNewUnreachable(t *testing.T) {
 	_, err := queue.New(queue.Config{Addr: "127.0.0.1:1"})
 	if got := server.ErrorCode(err); got != server.EUNAVAILABLE {
 		t.Fatalf("New(unreachable) code = %q (%v); want %q", got, err, server.EUNAVAILABLE)
+	}
+}
+
+// TestUnavailableDoesNotUseAttempts: a handler failing with EUNAVAILABLE
+// (an outage, not the job) more times than MaxAttempts still completes the
+// job once the outage ends; another error reaches the dead letter.
+func TestUnavailableDoesNotUseAttempts(t *testing.T) {
+	q := mustQueue(t, testConfig(t))
+	var outage atomic.Int32
+	done := make(chan struct{}, 1)
+	q.Register("t", func(context.Context, *server.Job) error {
+		if outage.Add(1) <= 4 { // MaxAttempts is 3
+			return server.Errorf(server.EUNAVAILABLE, "database unavailable")
+		}
+		done <- struct{}{}
+		return nil
+	})
+	if _, err := q.AddJob(context.Background(), "t", []byte(`{}`), server.JobOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("job did not complete after %d EUNAVAILABLE failures within 30s", outage.Load())
+	}
+	q.Register("bad", func(context.Context, *server.Job) error { return server.Errorf(server.EINVALID, "bad job") })
+	j, err := q.AddJob(context.Background(), "bad", []byte(`{}`), server.JobOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		jj, err := q.Job(context.Background(), j.ID)
+		if err == nil && jj.State == server.JobDead {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Job(%s) = %+v, %v; want dead (dead letter) after its attempts", j.ID, jj, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
