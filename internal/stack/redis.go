@@ -146,6 +146,7 @@ type RedisServer struct {
 	extra []string // more redis-server arguments (cluster mode)
 	mu    sync.Mutex
 	cmd   *exec.Cmd
+	done  chan struct{} // closed when cmd has exited
 }
 
 // NewRedisServer starts a private redis-server on a free port, stopped when
@@ -212,14 +213,24 @@ func (s *RedisServer) Start() error {
 		return fmt.Errorf("cannot start redis-server: %w", err)
 	}
 	s.cmd = cmd
-	deadline := time.Now().Add(5 * time.Second)
+	exited := make(chan error, 1)
+	done := make(chan struct{})
+	go func() { exited <- cmd.Wait(); close(done) }()
+	s.done = done
+	// 20 s: several nodes start at once on a machine busy with other suites.
+	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			return fmt.Errorf("redis-server on %s exited at start: %v", s.Addr, err)
+		default:
+		}
 		if ping(Redis{Addr: s.Addr}) == nil {
 			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return fmt.Errorf("redis-server on %s did not answer within 5s", s.Addr)
+	return fmt.Errorf("redis-server on %s did not answer within 20s", s.Addr)
 }
 
 // Running reports whether the server process was started and not stopped.
@@ -237,6 +248,6 @@ func (s *RedisServer) Stop() {
 		return
 	}
 	_ = s.cmd.Process.Kill()
-	_ = s.cmd.Wait()
+	<-s.done // the process has exited and was reaped
 	s.cmd = nil
 }

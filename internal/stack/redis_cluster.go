@@ -3,6 +3,7 @@ package stack
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -99,7 +100,7 @@ func startRedisCluster(masters, replicas int) (*RedisCluster, error) {
 	}
 	c := &RedisCluster{dir: dir}
 	for range masters * (1 + replicas) {
-		port := freePort()
+		port := clusterPort()
 		s := &RedisServer{Addr: "127.0.0.1:" + itoa(port), port: port, extra: []string{
 			"--cluster-enabled", "yes",
 			"--cluster-config-file", filepath.Join(dir, "nodes-"+itoa(port)+".conf"),
@@ -336,4 +337,20 @@ func (c *RedisCluster) Failover(key string) (*RedisServer, error) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return nil, fmt.Errorf("failover of %s to %s did not complete within 15s", master.Addr, replica.Addr)
+}
+
+// clusterPort is a free port whose cluster bus port (port + 10000, which
+// Redis Cluster opens beside it) is free and valid too.
+func clusterPort() int {
+	for range 100 {
+		p := freePort()
+		if p+10000 > 65535 {
+			continue
+		}
+		if l, err := net.Listen("tcp", "127.0.0.1:"+itoa(p+10000)); err == nil {
+			l.Close()
+			return p
+		}
+	}
+	panic("BUG: no free port pair for a Redis Cluster node in 100 tries")
 }
