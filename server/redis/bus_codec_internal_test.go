@@ -45,3 +45,33 @@ func TestEventJSONMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkEventCodec is one call_completed event encoded and decoded, as
+// Publish and deliver do: the bus's codec against encoding/json.
+func BenchmarkEventCodec(b *testing.B) {
+	ev := server.Event{Type: server.EventCallCompleted, OrganizationID: "8f0c2a4e-0000-4000-8000-000000000001",
+		Timestamp: time.Now().UTC(), Data: json.RawMessage(`{"callLogId":"3f0c2a4e-0000-4000-8000-000000000009",` +
+			`"agentId":"5f0c2a4e-0000-4000-8000-000000000002","conversationId":"conv-123","duration":95,"cost":0.1275,"status":"done"}`)}
+	for _, bc := range []struct {
+		name string
+		enc  func(any) ([]byte, error)
+		dec  func(string, *server.Event) error
+	}{
+		{"sonic", eventJSON.Marshal, func(s string, ev *server.Event) error { return eventJSON.UnmarshalFromString(s, ev) }},
+		{"encoding_json", json.Marshal, func(s string, ev *server.Event) error { return json.Unmarshal([]byte(s), ev) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				data, err := bc.enc(ev)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var back server.Event
+				if err := bc.dec(string(data), &back); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
