@@ -42,7 +42,7 @@ test: lint ## Lint, go test -race ./... against real Postgres, Redis, RabbitMQ a
 	$(GO) test -race -count=1 -timeout 20m ./integration/...
 
 .PHONY: test-short
-test-short: ## Inner loop: go test -short ./... without -race and without the integration suites
+test-short: ## Inner loop: go test -short ./... without -race and without integration/ (end-to-end and integration suites)
 	$(GO) test -short -count=1 $$($(GO) list ./... | grep -v /integration/)
 
 FUZZTIME ?= 20s

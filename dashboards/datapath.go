@@ -6,30 +6,43 @@ const perInstance = "{{instance}}"
 // DataPath is the Postgres pool, group commit and cache.
 func DataPath() Spec {
 	by := func(e string) string { return "sum by (instance) (" + e + ")" }
+	byPool := func(e string) string { return "sum by (instance, pool) (" + e + ")" }
 	return Spec{
 		File: "datapath.json", UID: "echosenseix-datapath", Title: "EchoSenseiX / Data path",
-		Desc:   "pgxpool, group-commit ingestion and the cache (local, remote, misses, evictions, client-side tracking).",
+		Desc:   "pgxpool per pool (primary, read replicas), group-commit ingestion and the cache (local, remote, misses, evictions, client-side tracking).",
 		Anchor: "pgxpool_max_conns",
 		Rows: []Row{
 			{Title: "Postgres pool (pgxpool)", Panels: []Panel{
 				{Title: "Connections: acquired, idle, open, max", Unit: "short", Queries: []Query{
-					Q(by(sel("pgxpool_acquired_conns", "")), "acquired {{instance}}"),
-					Q(by(sel("pgxpool_idle_conns", "")), "idle {{instance}}"),
-					Q(by(sel("pgxpool_total_conns", "")), "open {{instance}}"),
-					Q(by(sel("pgxpool_max_conns", "")), "max {{instance}}"),
+					Q(byPool(sel("pgxpool_acquired_conns", "")), "acquired {{pool}} {{instance}}"),
+					Q(byPool(sel("pgxpool_idle_conns", "")), "idle {{pool}} {{instance}}"),
+					Q(byPool(sel("pgxpool_total_conns", "")), "open {{pool}} {{instance}}"),
+					Q(byPool(sel("pgxpool_max_conns", "")), "max {{pool}} {{instance}}"),
 				}},
 				{Title: "Acquires waiting and cancelled", Unit: "ops",
 					Desc: "Acquires that found no idle connection, and acquires given up (DATABASE_ACQUIRE_TIMEOUT: the request got 503).",
 					Queries: []Query{
-						Q(by(rate("pgxpool_empty_acquire_total", "")), "waited {{instance}}"),
-						Q(by(rate("pgxpool_canceled_acquire_total", "")), "cancelled {{instance}}"),
+						Q(byPool(rate("pgxpool_empty_acquire_total", "")), "waited {{pool}} {{instance}}"),
+						Q(byPool(rate("pgxpool_canceled_acquire_total", "")), "cancelled {{pool}} {{instance}}"),
 					}},
 				{Title: "Acquire wait time", Unit: "s",
 					Desc: "Seconds spent waiting for a connection per second of wall time, and the mean acquire duration.",
 					Queries: []Query{
-						Q(by(rate("pgxpool_acquire_wait_seconds_total", "")), "waiting {{instance}}"),
-						Q(by(rate("pgxpool_acquire_duration_seconds_total", ""))+" / "+by(rate("pgxpool_acquire_count_total", "")), "mean acquire {{instance}}"),
+						Q(byPool(rate("pgxpool_acquire_wait_seconds_total", "")), "waiting {{pool}} {{instance}}"),
+						Q(byPool(rate("pgxpool_acquire_duration_seconds_total", ""))+" / "+byPool(rate("pgxpool_acquire_count_total", "")), "mean acquire {{pool}} {{instance}}"),
 					}},
+				{Title: "Reads by pool", Unit: "ops",
+					Desc:    "Read-only queries by the pool that answered them: primary, or replica-N with DATABASE_REPLICA_URLS.",
+					Queries: []Query{Q(byPool(rate("db_reads_total", "")), "{{pool}} {{instance}}")}},
+				{Title: "Replica lag and health", Unit: "s",
+					Desc: "Lag of each replica at its last check (skipped past DATABASE_REPLICA_MAX_LAG), and 1 per replica serving reads. Only with DATABASE_REPLICA_URLS.",
+					Queries: []Query{
+						Q("max by (instance, pool) ("+sel("db_replica_lag_seconds", "")+")", "lag {{pool}} {{instance}}"),
+						Q(byPool(sel("db_replica_healthy", "")), "healthy {{pool}} {{instance}}"),
+					}},
+				{Title: "Reads meant for a replica, run on the primary", Unit: "ops",
+					Desc:    "none_healthy: no replica within its lag bound; replica_failed: the replica failed the read; not_found: a lookup the replica could not answer yet. Only with DATABASE_REPLICA_URLS.",
+					Queries: []Query{Q("sum by (instance, reason) ("+rate("db_replica_fallbacks_total", "")+")", "{{reason}} {{instance}}")}},
 			}},
 			{Title: "Group commit (post-call webhooks)", Panels: []Panel{
 				{Title: "Batch size p50 / p99", Unit: "short", Queries: []Query{

@@ -4,8 +4,12 @@ import (
 	"testing"
 
 	"github.com/echosenseix/echosenseix/integration/harness"
+	"github.com/echosenseix/echosenseix/internal/testbin"
 )
 
-// TestMain removes the server binary the proof builds and stops throwaway
+// loadgen is the load generator the proof runs with its /metrics scraped.
+var loadgen = testbin.New("github.com/echosenseix/echosenseix/loadtests/cmd/loadgen", "")
+
+// TestMain removes the binaries the proof builds and stops throwaway
 // services when the tests end.
-func TestMain(m *testing.M) { harness.Main(m) }
+func TestMain(m *testing.M) { harness.Main(m, loadgen.Remove) }

@@ -38,7 +38,8 @@ host_setting_ok{key="net.core.somaxconn"} 0
 `
 
 // TestDashboardsAgainstPrometheus is the proof: a real Prometheus scrapes
-// the server in cluster mode (two workers on Redis and Postgres) and the
+// the server in cluster mode (two workers on Redis and Postgres with a read
+// replica) and the
 // node, postgres and redis exporters while a short load touches every
 // route; then every expression of every panel, variable and alert must
 // parse and return data, and every selector in it must match a series.
@@ -52,13 +53,16 @@ func TestDashboardsAgainstPrometheus(t *testing.T) {
 		"postgres":   tool(t, "prometheus-postgres-exporter", "prometheus-postgres-exporter"),
 		"redis":      tool(t, "prometheus-redis-exporter", "prometheus-redis-exporter"),
 	}
-	dsn := stack.Postgres(t)
+	// A private primary with a streaming replica: the replica series of
+	// the Data path board (lag, health, reads by pool) exist.
+	pg := stack.NewPostgresReplica(t)
+	dsn := pg.PrimaryURL
 	rs := stack.NewRedisServer(t)
 	seed := harness.Seed(t, dsn, 1, 2, 2)
 	inst := harness.StartInstance(t, map[string]string{
 		"CLUSTER_ENABLED": "true", "CLUSTER_WORKERS": "2",
 		"CACHE_PROVIDER": "redis", "SESSION_STORE": "redis", "QUEUE_PROVIDER": "redis",
-		"DATABASE_URL": dsn, "REDIS_URL": harness.RedisURL(rs.Addr),
+		"DATABASE_URL": dsn, "DATABASE_REPLICA_URLS": pg.ReplicaURL, "REDIS_URL": harness.RedisURL(rs.Addr),
 		"DATABASE_MAX_CONNECTIONS": "8", "DATABASE_MIN_CONNECTIONS": "2",
 		// Small enough that a burst of webhooks is shed with 503: the
 		// 5xx series of the error panels and alerts then exist.
@@ -66,6 +70,11 @@ func TestDashboardsAgainstPrometheus(t *testing.T) {
 	})
 	jobs := startExporters(t, bins, dsn, rs.Addr)
 	jobs = append(jobs, scrapeJob{job: "echosenseix", addr: strings.TrimPrefix(inst.URL, "http://")})
+	// The load generator as a nightly run uses it, serving its own /metrics
+	// (the Load tiers dashboard): a bounded open-loop rate beside the driver.
+	lg := startProc(t, "loadgen", loadgen.Path(t), "/metrics", nil, "rate", "--url", inst.URL+"/health/live",
+		"--rate", "50", "--conns", "2", "--duration", "3m", "--metrics-addr", "{addr}")
+	jobs = append(jobs, scrapeJob{job: "loadgen", addr: lg.addr})
 	prom := startPrometheus(t, bins["prometheus"], jobs)
 
 	ctx, stop := context.WithCancel(context.Background())

@@ -1,6 +1,8 @@
 package harness
 
 import (
+	"flag"
+	"fmt"
 	"os"
 	"testing"
 
@@ -19,12 +21,20 @@ func Binary(tb testing.TB) string {
 	return testbin.Server.Path(tb)
 }
 
-// Main runs the tests of m, then removes the built binary and stops the
-// throwaway services of internal/stack. Call it from TestMain:
+// Main runs the tests of m (none under -short: the suites are slow), then runs cleanups, removes the built binary
+// and stops the throwaway services of internal/stack. Call it from TestMain:
 //
 //	func TestMain(m *testing.M) { harness.Main(m) }
-func Main(m *testing.M) {
+func Main(m *testing.M, cleanups ...func()) {
+	flag.Parse()
+	if testing.Short() {
+		fmt.Println("integration suites skipped under -short")
+		os.Exit(0)
+	}
 	code := m.Run()
+	for _, c := range cleanups {
+		c()
+	}
 	testbin.Server.Remove()
 	stack.StopAll()
 	os.Exit(code)

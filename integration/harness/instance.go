@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/echosenseix/echosenseix/internal/stack"
 )
 
 // Timeouts of the instance lifecycle.
@@ -46,6 +48,7 @@ var DefaultEnv = map[string]string{
 	"DATABASE_MAX_CONNECTIONS": "8",
 	"DATABASE_MIN_CONNECTIONS": "1",
 	"CLUSTER_SHUTDOWN_TIMEOUT": "10000",
+	"SHUTDOWN_DRAIN_DELAY":     "0", // suites of draining set their own
 	"REALTIME_TOKEN_SECRET":    TokenSecret,
 }
 
@@ -302,7 +305,7 @@ func FreePort(tb testing.TB) int {
 }
 
 // RedisURL is the REDIS_URL of a Redis at addr ("host:port").
-func RedisURL(addr string) string { return "redis://" + addr + "/0" }
+func RedisURL(addr string) string { return stack.Redis{Addr: addr}.URL() }
 
 // Metric answers the sum of the samples of the Prometheus metric name whose
 // labels contain every "k=\"v\"" of match, from a /metrics text body.

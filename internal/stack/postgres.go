@@ -4,18 +4,18 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/echosenseix/echosenseix/internal/pglocal"
 )
 
 var (
@@ -95,60 +95,24 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// startLocalPostgres runs initdb and pg_ctl in a temp dir on a free port. As
-// root it runs them as the "postgres" user, since Postgres refuses root.
+// startLocalPostgres starts a throwaway server from the local binaries
+// (internal/pglocal), fsync off, stopped by StopAll.
 func startLocalPostgres() (string, error) {
-	initdb, err := findPGBinary("initdb")
+	ctx := context.Background()
+	c, err := pglocal.Init(ctx, "es-pg-", "")
+	if errors.Is(err, pglocal.ErrNoBinary) {
+		return "", fmt.Errorf("no DATABASE_URL and %w", err)
+	}
 	if err != nil {
 		return "", err
 	}
-	pgctl := filepath.Join(filepath.Dir(initdb), "pg_ctl")
-	dir, err := os.MkdirTemp("", "es-pg-")
+	dsn, err := c.Start(ctx, "", "fsync=off", "max_connections=300")
 	if err != nil {
+		c.Remove()
 		return "", err
 	}
-	port := freePort()
-	asUser := func(name string, args ...string) *exec.Cmd {
-		if os.Geteuid() == 0 {
-			return exec.Command("runuser", append([]string{"-u", "postgres", "--", name}, args...)...)
-		}
-		return exec.Command(name, args...)
-	}
-	if os.Geteuid() == 0 {
-		if err := exec.Command("chown", "postgres", dir).Run(); err != nil {
-			return "", fmt.Errorf("cannot chown %s to postgres: %w", dir, err)
-		}
-	}
-	data := filepath.Join(dir, "data")
-	if out, err := asUser(initdb, "-D", data, "-U", "postgres", "-A", "trust", "--no-sync").CombinedOutput(); err != nil {
-		return "", fmt.Errorf("initdb: %v: %s", err, out)
-	}
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300", port, dir)
-	if out, err := asUser(pgctl, "-D", data, "-o", opts, "-l", filepath.Join(dir, "log"), "-w", "start").CombinedOutput(); err != nil {
-		return "", fmt.Errorf("pg_ctl start: %v: %s", err, out)
-	}
-	stops = append(stops, func() { _ = asUser(pgctl, "-D", data, "-m", "immediate", "stop").Run(); _ = os.RemoveAll(dir) })
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port), nil
-}
-
-func findPGBinary(name string) (string, error) {
-	if p, err := exec.LookPath(name); err == nil {
-		return p, nil
-	}
-	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/" + name)
-	if len(matches) > 0 {
-		return matches[len(matches)-1], nil
-	}
-	return "", fmt.Errorf("no DATABASE_URL and no %s binary", name)
-}
-
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic("BUG: cannot find a free port: " + err.Error())
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	stops = append(stops, func() { c.Stop(ctx, "immediate"); c.Remove() })
+	return dsn, nil
 }
 
 var stops []func()
@@ -164,3 +128,12 @@ func StopAll() {
 
 // Itoa is strconv.Itoa, for callers building addresses.
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// freePort is pglocal.FreePort for starters that cannot go on without one.
+func freePort() int {
+	p, err := pglocal.FreePort()
+	if err != nil {
+		panic("BUG: " + err.Error())
+	}
+	return p
+}

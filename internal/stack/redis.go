@@ -12,6 +12,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/rueidis"
+
+	"github.com/echosenseix/echosenseix/internal/pglocal"
 )
 
 // Redis is a real Redis for one caller: its address, password and DB, and a
@@ -21,6 +25,9 @@ type Redis struct {
 	Password string
 	DB       int
 	Prefix   string
+	// Cluster holds the seed addresses of a Redis Cluster (from
+	// NewRedisClusterPrefix); empty for a single Redis.
+	Cluster []string
 }
 
 var (
@@ -76,21 +83,26 @@ func NewRedis(tb testing.TB) Redis {
 	return r
 }
 
+// parseRedisURL reads REDIS_URL with rueidis' parser, the one the server's
+// Redis settings use too.
 func parseRedisURL(s string) (Redis, error) {
-	u, err := url.Parse(s)
+	opt, err := rueidis.ParseURL(s)
 	if err != nil {
 		return Redis{}, fmt.Errorf("cannot parse REDIS_URL: %w", err)
 	}
-	r := Redis{Addr: u.Host}
-	if p, ok := u.User.Password(); ok {
-		r.Password = p
+	if opt.TLSConfig != nil {
+		return Redis{}, fmt.Errorf("REDIS_URL %s: the test stack speaks plain TCP to Redis, not TLS", s)
 	}
-	if db := strings.TrimPrefix(u.Path, "/"); db != "" {
-		if r.DB, err = strconv.Atoi(db); err != nil {
-			return Redis{}, fmt.Errorf("cannot parse REDIS_URL db %q: %w", db, err)
-		}
+	return Redis{Addr: opt.InitAddress[0], Password: opt.Password, DB: opt.SelectDB}, nil
+}
+
+// URL is the redis:// URL of r (its prefix is not part of it).
+func (r Redis) URL() string {
+	u := url.URL{Scheme: "redis", Host: r.Addr, Path: "/" + strconv.Itoa(r.DB)}
+	if r.Password != "" {
+		u.User = url.UserPassword("", r.Password)
 	}
-	return r, nil
+	return u.String()
 }
 
 func ping(r Redis) error {
@@ -120,10 +132,11 @@ func ping(r Redis) error {
 // RedisServer is a private redis-server process, for tests that stop and
 // restart Redis. It keeps nothing on disk.
 type RedisServer struct {
-	Addr string
-	port int
-	mu   sync.Mutex
-	cmd  *exec.Cmd
+	Addr  string
+	port  int
+	extra []string // more redis-server arguments (cluster mode)
+	mu    sync.Mutex
+	cmd   *exec.Cmd
 }
 
 // NewRedisServer starts a private redis-server on a free port, stopped when
@@ -142,7 +155,10 @@ func startRedisServer() (*RedisServer, error) {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		return nil, fmt.Errorf("no REDIS_URL and no redis-server binary")
 	}
-	port := freePort()
+	port, err := pglocal.FreePort()
+	if err != nil {
+		return nil, err
+	}
 	s := &RedisServer{Addr: "127.0.0.1:" + itoa(port), port: port}
 	return s, s.Start()
 }
@@ -151,8 +167,9 @@ func startRedisServer() (*RedisServer, error) {
 func (s *RedisServer) Start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cmd := exec.Command("redis-server", "--port", itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--protected-mode", "no")
+	args := append([]string{"--port", itoa(s.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--protected-mode", "no"}, s.extra...)
+	cmd := exec.Command("redis-server", args...)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("cannot start redis-server: %w", err)
 	}
@@ -165,6 +182,13 @@ func (s *RedisServer) Start() error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return fmt.Errorf("redis-server on %s did not answer within 5s", s.Addr)
+}
+
+// Running reports whether the server process was started and not stopped.
+func (s *RedisServer) Running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cmd != nil
 }
 
 // Stop kills the server (SIGKILL: like a crash) and waits for it to exit.

@@ -9,12 +9,32 @@ import (
 )
 
 // DeletePrefix deletes every key of r's prefix (SCAN and DEL, bounded to
-// 10,000 pages and 10 s).
+// 10,000 pages and 10 s per server); on a cluster, on every master.
 func (r Redis) DeletePrefix() error {
 	if r.Prefix == "" {
 		return fmt.Errorf("cannot delete keys: no prefix")
 	}
-	rc, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{r.Addr}, Password: r.Password,
+	if len(r.Cluster) == 0 {
+		return r.deletePrefix(r.Addr)
+	}
+	nodes, err := clusterNodes(r.Cluster[0])
+	if err != nil {
+		return fmt.Errorf("cannot clean prefix %s: %w", r.Prefix, err)
+	}
+	for _, n := range nodes {
+		if n.master && !n.failed {
+			if err := r.deletePrefix(n.addr); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// deletePrefix deletes the prefix's keys on the server at addr, one DEL
+// per key (a cluster node refuses a DEL across slots).
+func (r Redis) deletePrefix(addr string) error {
+	rc, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{addr}, Password: r.Password,
 		SelectDB: r.DB, DisableCache: true, ForceSingleClient: true})
 	if err != nil {
 		return fmt.Errorf("cannot clean prefix %s: %w", r.Prefix, err)
@@ -28,8 +48,12 @@ func (r Redis) DeletePrefix() error {
 		if err != nil {
 			return fmt.Errorf("cannot scan prefix %s: %w", r.Prefix, err)
 		}
-		if len(e.Elements) > 0 {
-			if err := rc.Do(ctx, rc.B().Del().Key(e.Elements...).Build()).Error(); err != nil {
+		dels := make(rueidis.Commands, len(e.Elements))
+		for i, k := range e.Elements {
+			dels[i] = rc.B().Del().Key(k).Build()
+		}
+		for _, res := range rc.DoMulti(ctx, dels...) {
+			if err := res.Error(); err != nil {
 				return fmt.Errorf("cannot delete keys of prefix %s: %w", r.Prefix, err)
 			}
 		}

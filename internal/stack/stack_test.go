@@ -3,6 +3,7 @@ package stack_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/rueidis"
@@ -64,5 +65,38 @@ func TestNewRedisDeletesItsPrefix(t *testing.T) {
 	n, err := rc.Do(context.Background(), rc.B().Exists().Key(r.Prefix+"k").Build()).AsInt64()
 	if err != nil || n != 0 {
 		t.Fatalf("after the test ended, EXISTS %sk = %d, %v; want 0", r.Prefix, n, err)
+	}
+}
+
+func TestPostgresReplicaStreams(t *testing.T) {
+	r := stack.NewPostgresReplica(t)
+	ctx := context.Background()
+	p, err := pgx.Connect(ctx, r.PrimaryURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(ctx)
+	if _, err := p.Exec(ctx, "CREATE TABLE t (n int); INSERT INTO t VALUES (42)"); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := pgx.Connect(ctx, r.ReplicaURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close(ctx)
+	var recovery bool
+	if err := rc.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&recovery); err != nil || !recovery {
+		t.Fatalf("replica pg_is_in_recovery = %v, %v; want true", recovery, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		if err := rc.QueryRow(ctx, "SELECT n FROM t").Scan(&n); err == nil && n == 42 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("row did not reach the replica within 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -58,7 +58,7 @@ type ReconnectConfig struct {
 	URL    string
 	Header http.Header
 	// Backoff spaces the attempts, including the first one after a session
-	// ends, so clients closed together (1001) come back spread out.
+	// ends, so clients closed together (1012) come back spread out.
 	Backoff Backoff
 	// MaxAttempts bounds consecutive failed dials (0: until ctx ends).
 	MaxAttempts int

@@ -37,6 +37,8 @@ type Collector struct {
 
 	requests, errors atomic.Int64 // judged totals, for the live line
 
+	metrics *Metrics // live /metrics (nil: none)
+
 	// Gauges sampled once per second into the timeseries.
 	Conns, Users, Sockets atomic.Int64
 }
@@ -51,6 +53,18 @@ type second struct {
 // drops samples whose intended start is before start+warmup.
 func NewCollector(start time.Time, warmup time.Duration) *Collector {
 	return &Collector{start: start, warmup: start.Add(warmup)}
+}
+
+// SetMetrics makes every request recorded from now on count in m too (the
+// generator's live /metrics); call it before the first Shard.
+func (c *Collector) SetMetrics(m *Metrics) { c.metrics = m }
+
+// AddSockets moves the open-sockets gauge (the timeseries' and /metrics').
+func (c *Collector) AddSockets(d int64) {
+	c.Sockets.Add(d)
+	if c.metrics != nil {
+		c.metrics.sockets.Add(float64(d))
+	}
 }
 
 // Shard returns a new shard; use one per goroutine.
@@ -109,6 +123,7 @@ type Shard struct {
 	secHist *Histogram
 	secReq  int64
 	secErr  int64
+	met     map[string]*scenarioMetrics // per type, when the collector has Metrics
 }
 
 // Record adds one request of type typ intended to start at intended and
@@ -118,6 +133,9 @@ type Shard struct {
 func (s *Shard) Record(typ string, intended, end time.Time, kind string) {
 	lat := end.Sub(intended)
 	responded := kind == "" || strings.HasPrefix(kind, "status_")
+	if m := s.col.metrics; m != nil {
+		s.live(m, typ, lat, responded, kind)
+	}
 	if duringWarmup[typ] || !intended.Before(s.col.warmup) {
 		s.recordType(typ, lat, responded, kind)
 	}
@@ -142,6 +160,19 @@ func (s *Shard) Record(typ string, intended, end time.Time, kind string) {
 	if responded {
 		s.secHist.Record(lat)
 	}
+}
+
+// live counts the request in the generator's /metrics, ramp included.
+func (s *Shard) live(m *Metrics, typ string, lat time.Duration, responded bool, kind string) {
+	sm := s.met[typ]
+	if sm == nil {
+		if s.met == nil {
+			s.met = map[string]*scenarioMetrics{}
+		}
+		sm = m.scenario(typ)
+		s.met[typ] = sm
+	}
+	m.observe(typ, sm, lat, responded, kind)
 }
 
 // recordType adds to the totals of typ (warm-up excluded by the caller).

@@ -34,6 +34,8 @@ type FixedConfig struct {
 	Progress io.Writer
 	// ServerPID, when > 0, has its process tree's CPU time measured.
 	ServerPID int
+	// Metrics, when set, counts every request for the live /metrics.
+	Metrics *Metrics
 }
 
 func (c *FixedConfig) defaults() {
@@ -62,6 +64,7 @@ func RunFixed(ctx context.Context, cfg FixedConfig) (*Result, error) {
 	fixedReq := BuildRequest(cfg.Method, t, uri, cfg.Header, cfg.Body)
 	start := time.Now()
 	col := NewCollector(start, cfg.Warmup)
+	col.SetMetrics(cfg.Metrics)
 	runCtx, cancel := context.WithTimeout(ctx, cfg.Warmup+cfg.Duration)
 	defer cancel()
 	var wg sync.WaitGroup

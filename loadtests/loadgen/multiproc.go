@@ -93,6 +93,8 @@ type worker struct {
 	last   ProgressMsg
 	result *Result
 	err    error
+
+	onMetrics func(addr string) // the worker's /metrics address (nil: not wanted)
 }
 
 func runWorkers(ctx context.Context, cfg RunConfig, k int) (*Result, error) {
@@ -116,6 +118,7 @@ func runWorkers(ctx context.Context, cfg RunConfig, k int) (*Result, error) {
 	for p := 0; p < k; p++ {
 		tc := cfg.TierConfig
 		tc.Process, tc.Processes, tc.ServerPID, tc.LocalAddrs = p, k, 0, nil
+		tc.ServeMetrics = cfg.Metrics != nil
 		if len(cfg.SourceAddrs) > 0 {
 			tc.LocalAddrs = []string{cfg.SourceAddrs[p%len(cfg.SourceAddrs)]}
 		}
@@ -126,6 +129,9 @@ func runWorkers(ctx context.Context, cfg RunConfig, k int) (*Result, error) {
 			return nil, err
 		}
 		ws[p] = w
+		if cfg.Metrics != nil {
+			w.onMetrics = func(addr string) { cfg.Metrics.setWorker(p, addr) }
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -193,6 +199,8 @@ func workerEnv(env []string, k int) []string {
 type workerMsg struct {
 	Progress *ProgressMsg `json:"progress,omitempty"`
 	Result   *Result      `json:"result,omitempty"`
+	// MetricsAddr is where the worker serves its /metrics (ServeMetrics).
+	MetricsAddr string `json:"metricsAddr,omitempty"`
 }
 
 func readWorker(out io.Reader, w *worker, mu *sync.Mutex) {
@@ -214,6 +222,9 @@ func readWorker(out io.Reader, w *worker, mu *sync.Mutex) {
 			w.result = m.Result
 		}
 		mu.Unlock()
+		if m.MetricsAddr != "" && w.onMetrics != nil {
+			w.onMetrics(m.MetricsAddr)
+		}
 	}
 }
 
@@ -282,6 +293,15 @@ func WorkerMain(ctx context.Context, in io.Reader, out io.Writer) int {
 		_ = enc.Encode(m)
 	}
 	tc.OnSecond = func(p ProgressMsg) { send(workerMsg{Progress: &p}) }
+	if tc.ServeMetrics {
+		tc.Metrics = NewMetrics()
+		addr, err := tc.Metrics.Serve(ctx, "127.0.0.1:0")
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "loadgen worker %d: %v\n", tc.Process, err)
+			return 2
+		}
+		send(workerMsg{MetricsAddr: addr})
+	}
 	res, err := RunTier(ctx, tc)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "loadgen worker %d: %v\n", tc.Process, err)

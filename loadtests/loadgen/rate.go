@@ -28,6 +28,8 @@ type RateConfig struct {
 	LocalAddrs       []string
 	Progress         io.Writer
 	ServerPID        int
+	// Metrics, when set, counts every request for the live /metrics.
+	Metrics *Metrics
 }
 
 // RunRate runs an open-loop load at cfg.Rate and returns its Result (type
@@ -55,6 +57,7 @@ func RunRate(ctx context.Context, cfg RateConfig) (*Result, error) {
 	fixedReq := BuildRequest(cfg.Method, t, uri, cfg.Header, cfg.Body)
 	start := time.Now()
 	col := NewCollector(start, cfg.Warmup)
+	col.SetMetrics(cfg.Metrics)
 	runCtx, cancel := context.WithTimeout(ctx, cfg.Warmup+cfg.Duration)
 	defer cancel()
 	p := startPool(runCtx, col, t, cfg.LocalAddrs, cfg.Conns, cfg.Timeout, 1<<16)

@@ -3,9 +3,11 @@ package loadgen
 import (
 	"fmt"
 	"html"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -26,6 +28,24 @@ func WriteReports(dir string, r *Result) error {
 	return nil
 }
 
+// WriteHTML writes dir/report.html from the run's results.json (or
+// results.json.gz, as committed under loadtests/results): the page is
+// regenerable from the figures.
+func WriteHTML(dir string) error {
+	path := filepath.Join(dir, "results.json")
+	if _, err := os.Stat(path); err != nil {
+		path += ".gz"
+	}
+	r, err := ReadResult(path)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "report.html"), []byte(HTML(r)), 0o644); err != nil {
+		return fmt.Errorf("cannot write html report: %w", err)
+	}
+	return nil
+}
+
 func verdict(pass bool) string {
 	if pass {
 		return "PASS"
@@ -33,24 +53,49 @@ func verdict(pass bool) string {
 	return "FAIL"
 }
 
-// Summary renders r as Markdown: the machine, a table per request type and
-// the threshold checks.
-func Summary(r *Result) string {
+// summary is what summary.md and report.html both show, rendered by each
+// in its own markup.
+type summary struct {
+	title, verdict string
+	header         string // the lines about the run, the machine and the CPU
+	types, checks  table
+	errorKinds     string
+	sockets        string
+}
+
+// table is a header, per-column alignment (true: right) and rows; a bold row
+// is a total.
+type table struct {
+	head  []string
+	right []bool
+	rows  [][]string
+	bold  []bool
+}
+
+func (t *table) add(bold bool, cells ...string) {
+	t.rows = append(t.rows, cells)
+	t.bold = append(t.bold, bold)
+}
+
+func summarize(r *Result) summary {
+	s := summary{title: r.Name, verdict: verdict(r.Pass)}
 	var b strings.Builder
 	m := r.Machine
-	fmt.Fprintf(&b, "# %s: %s\n\n", r.Name, verdict(r.Pass))
 	fmt.Fprintf(&b, "Started %s, measured %.0f s, %d generator process(es).  \n", r.Start.Format("2006-01-02 15:04:05 MST"), r.Seconds, r.Processes)
 	fmt.Fprintf(&b, "Machine: %s, %d CPU (%s), %.1f GiB, kernel %s, %s.  \n", m.Hostname, m.NumCPU, m.CPUModel,
 		float64(m.MemBytes)/(1<<30), m.Kernel, m.GoVersion)
 	if r.Host != nil {
 		b.WriteString(r.Host.Markdown())
 	}
-	fmt.Fprintf(&b, "CPU: generator %.1f s, server %.1f s.\n\n", r.GeneratorCPUSeconds, r.ServerCPUSeconds)
-	b.WriteString("| type | requests | rps | errors | error rate | p50 ms | p90 ms | p95 ms | p99 ms | max ms |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	row := func(name string, req, errs int64, rate, rps float64, p Percentiles) {
-		fmt.Fprintf(&b, "| %s | %d | %.1f | %d | %.4f%% | %.2f | %.2f | %.2f | %.2f | %.2f |\n",
-			name, req, rps, errs, 100*rate, p.P50, p.P90, p.P95, p.P99, p.Max)
+	fmt.Fprintf(&b, "CPU: generator %.1f s, server %.1f s.\n", r.GeneratorCPUSeconds, r.ServerCPUSeconds)
+	s.header = b.String()
+	s.types = table{
+		head:  []string{"type", "requests", "rps", "errors", "error rate", "p50 ms", "p90 ms", "p95 ms", "p99 ms", "max ms"},
+		right: []bool{false, true, true, true, true, true, true, true, true, true},
+	}
+	row := func(bold bool, name string, req, errs int64, rate, rps float64, p Percentiles) {
+		s.types.add(bold, name, fmt.Sprint(req), fmt.Sprintf("%.1f", rps), fmt.Sprint(errs), fmt.Sprintf("%.4f%%", 100*rate),
+			fmt.Sprintf("%.2f", p.P50), fmt.Sprintf("%.2f", p.P90), fmt.Sprintf("%.2f", p.P95), fmt.Sprintf("%.2f", p.P99), fmt.Sprintf("%.2f", p.Max))
 	}
 	for _, name := range r.TypeNames() {
 		t := r.Types[name]
@@ -58,26 +103,90 @@ func Summary(r *Result) string {
 		if unjudged[name] {
 			label += " (not judged)"
 		}
-		row(label, t.Requests, t.Errors, t.ErrorRate, t.RPS, t.Latency)
+		row(false, label, t.Requests, t.Errors, t.ErrorRate, t.RPS, t.Latency)
 	}
-	row("**total (judged)**", r.Requests, r.Errors, r.ErrorRate, r.RPS, r.Latency)
+	row(true, "total (judged)", r.Requests, r.Errors, r.ErrorRate, r.RPS, r.Latency)
 	if len(r.ErrorKinds) > 0 {
-		b.WriteString("\nErrors by kind: ")
-		for k, v := range r.ErrorKinds {
-			fmt.Fprintf(&b, "%s %d; ", k, v)
+		var e strings.Builder
+		for _, k := range slices.Sorted(maps.Keys(r.ErrorKinds)) {
+			fmt.Fprintf(&e, "%s %d; ", k, r.ErrorKinds[k])
 		}
+		s.errorKinds = e.String()
+	}
+	if so := r.Sockets; so.Opened+so.Failed > 0 {
+		s.sockets = fmt.Sprintf("Sockets: opened %d, failed %d, dropped %d, open at end %d, messages %d (call_completed %d).",
+			so.Opened, so.Failed, so.Dropped, so.OpenAtEnd, so.Messages, so.CallCompleted)
+	}
+	s.checks = table{head: []string{"threshold", "limit", "got", "verdict"}, right: []bool{false, true, true, false}}
+	for _, c := range r.Checks {
+		s.checks.add(false, c.Name, fmt.Sprintf("%g", c.Limit), fmt.Sprintf("%.4g", c.Got), verdict(c.Pass))
+	}
+	return s
+}
+
+func (t *table) markdown(b *strings.Builder) {
+	b.WriteString("| " + strings.Join(t.head, " | ") + " |\n|")
+	for _, r := range t.right {
+		if r {
+			b.WriteString("---:|")
+		} else {
+			b.WriteString("---|")
+		}
+	}
+	b.WriteString("\n")
+	for i, cells := range t.rows {
+		if t.bold[i] {
+			cells = append([]string{"**" + cells[0] + "**"}, cells[1:]...)
+		}
+		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+	}
+}
+
+// html writes t on one line: the page is generated, not read as source.
+func (t *table) html(b *strings.Builder) {
+	cell := func(tag string, i int, v string, bold bool) {
+		align := "l"
+		if t.right[i] {
+			align = "r"
+		}
+		v = html.EscapeString(v)
+		if bold {
+			v = "<b>" + v + "</b>"
+		}
+		fmt.Fprintf(b, "<%s class=%s>%s</%s>", tag, align, v, tag)
+	}
+	b.WriteString("<table><tr>")
+	for i, h := range t.head {
+		cell("th", i, h, false)
+	}
+	b.WriteString("</tr>")
+	for r, cells := range t.rows {
+		b.WriteString("<tr>")
+		for i, v := range cells {
+			cell("td", i, v, t.bold[r])
+		}
+		b.WriteString("</tr>")
+	}
+	b.WriteString("</table>")
+}
+
+// Summary renders r as Markdown: the machine, a table per request type and
+// the threshold checks.
+func Summary(r *Result) string {
+	s := summarize(r)
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s: %s\n\n", s.title, s.verdict)
+	b.WriteString(s.header + "\n")
+	s.types.markdown(&b)
+	if s.errorKinds != "" {
+		b.WriteString("\nErrors by kind: " + s.errorKinds + "\n")
+	}
+	if s.sockets != "" {
+		b.WriteString("\n" + s.sockets + "\n")
+	}
+	if len(s.checks.rows) > 0 {
 		b.WriteString("\n")
-	}
-	s := r.Sockets
-	if s.Opened+s.Failed > 0 {
-		fmt.Fprintf(&b, "\nSockets: opened %d, failed %d, dropped %d, open at end %d, messages %d (call_completed %d).\n",
-			s.Opened, s.Failed, s.Dropped, s.OpenAtEnd, s.Messages, s.CallCompleted)
-	}
-	if len(r.Checks) > 0 {
-		b.WriteString("\n| threshold | limit | got | verdict |\n|---|---:|---:|---|\n")
-		for _, c := range r.Checks {
-			fmt.Fprintf(&b, "| %s | %g | %.4g | %s |\n", c.Name, c.Limit, c.Got, verdict(c.Pass))
-		}
+		s.checks.markdown(&b)
 	}
 	return b.String()
 }
@@ -162,15 +271,29 @@ func Charts(r *Result) []string {
 	}
 }
 
-// HTML renders a self-contained page (inline SVG and CSS, no scripts).
+// HTML renders a self-contained page (inline SVG and CSS, no scripts): the
+// figures of summary.md as HTML tables, then the charts. Apart from the
+// final newline it is one line, as the charts are.
 func HTML(r *Result) string {
+	s := summarize(r)
 	var b strings.Builder
 	b.WriteString("<!doctype html><html><head><meta charset=\"utf-8\"><title>")
-	b.WriteString(html.EscapeString(r.Name))
-	b.WriteString("</title><style>body{font-family:sans-serif;max-width:980px;margin:2em auto}table{border-collapse:collapse}" +
-		"td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}.PASS{color:#2ca02c}.FAIL{color:#d62728}</style></head><body>")
-	fmt.Fprintf(&b, "<h1>%s: <span class=\"%s\">%s</span></h1>", html.EscapeString(r.Name), verdict(r.Pass), verdict(r.Pass))
-	b.WriteString("<pre>" + html.EscapeString(Summary(r)) + "</pre>")
+	b.WriteString(html.EscapeString(s.title))
+	b.WriteString("</title><style>body{font-family:sans-serif;max-width:980px;margin:2em auto}table{border-collapse:collapse;margin:1em 0}" +
+		"td,th{border:1px solid #ccc;padding:2px 6px}.r{text-align:right}.l{text-align:left}.PASS{color:#2ca02c}.FAIL{color:#d62728}</style></head><body>")
+	fmt.Fprintf(&b, "<h1>%s: <span class=\"%s\">%s</span></h1>", html.EscapeString(s.title), s.verdict, s.verdict)
+	header := strings.TrimSuffix(strings.ReplaceAll(s.header, "  \n", "\n"), "\n")
+	b.WriteString("<p>" + strings.ReplaceAll(html.EscapeString(header), "\n", "<br>") + "</p>")
+	s.types.html(&b)
+	if s.errorKinds != "" {
+		b.WriteString("<p>Errors by kind: " + html.EscapeString(s.errorKinds) + "</p>")
+	}
+	if s.sockets != "" {
+		b.WriteString("<p>" + html.EscapeString(s.sockets) + "</p>")
+	}
+	if len(s.checks.rows) > 0 {
+		s.checks.html(&b)
+	}
 	for _, svg := range Charts(r) {
 		b.WriteString("<div>" + svg + "</div>")
 	}

@@ -1,6 +1,8 @@
 package loadgen
 
 import (
+	"bytes"
+	"compress/gzip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,6 +122,57 @@ func TestReportsWrittenAndReadBack(t *testing.T) {
 	}
 	if back.Types["webhook"].Hist.Count() != r.Types["webhook"].Hist.Count() {
 		t.Error("per-type histogram lost in results.json")
+	}
+	for _, want := range []string{"<td class=l>GET /api/agents</td>", "<td class=l>webhook</td>", "<td class=l>p99 ms</td><td class=r>100</td>",
+		"<b>total (judged)</b>", "Errors by kind: status_503 3;"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	if n := strings.Count(string(page), "\n"); n != 1 {
+		t.Errorf("report.html has %d lines; want 1 (generated, one line like its charts)", n)
+	}
+}
+
+// TestHTMLRegeneratedFromGzip proves report.html is regenerable from the
+// compressed results.json.gz that loadtests/results keeps: the same page.
+func TestHTMLRegeneratedFromGzip(t *testing.T) {
+	r := syntheticResult(1000, 10*time.Millisecond, 3)
+	Evaluate(r, tiers.Thresholds{MaxErrorRate: 0.01, P99Ms: 100}, false, 0)
+	dir := t.TempDir()
+	if err := WriteReports(dir, r); err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	_, _ = zw.Write(raw)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	kept := t.TempDir()
+	if err := os.WriteFile(filepath.Join(kept, "results.json.gz"), z.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHTML(kept); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(kept, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("report.html from results.json.gz differs from the run's (%d vs %d bytes)", len(got), len(want))
+	}
+	if err := WriteHTML(t.TempDir()); err == nil {
+		t.Error("WriteHTML of a directory without results = nil error; want one")
 	}
 }
 

@@ -1,10 +1,14 @@
 package loadgen
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -262,11 +266,20 @@ func (r *Result) WriteFile(path string, perSecondHist bool) error {
 	return nil
 }
 
-// ReadResult reads a results.json.
+// ReadResult reads a results.json, or a gzipped one when path ends in .gz.
 func ReadResult(path string) (*Result, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read result: %w", err)
+	}
+	if strings.HasSuffix(path, ".gz") {
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			return nil, fmt.Errorf("cannot read result %s: %w", path, err)
+		}
+		if b, err = io.ReadAll(zr); err != nil {
+			return nil, fmt.Errorf("cannot read result %s: %w", path, err)
+		}
 	}
 	var r Result
 	if err := json.Unmarshal(b, &r); err != nil {

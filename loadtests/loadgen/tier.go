@@ -43,6 +43,11 @@ type TierConfig struct {
 	Progress io.Writer         `json:"-"`
 	Dialer   SocketDialer      `json:"-"`
 	OnSecond func(ProgressMsg) `json:"-"`
+	// Metrics, when set, counts every request for the live /metrics
+	// (RunConfig serves it); ServeMetrics makes a worker process serve its
+	// own on a loopback port and report the address to the coordinator.
+	Metrics      *Metrics `json:"-"`
+	ServeMetrics bool     `json:"serveMetrics,omitempty"`
 }
 
 // ProgressMsg is a worker's running totals, sent once per second.
@@ -116,6 +121,7 @@ func newTierRun(cfg TierConfig) (*tierRun, error) {
 	}
 	r.end = cfg.Start.Add(cfg.Tier.Duration())
 	r.col = NewCollector(cfg.Start, cfg.Tier.Ramp())
+	r.col.SetMetrics(cfg.Metrics)
 	r.sockRec = &lockedShard{sh: r.col.Shard()}
 	for s := cfg.Process; s < cfg.Tier.Sessions; s += cfg.Processes {
 		r.sessions = append(r.sessions, &session{user: logins[s%len(logins)], ready: make(chan struct{})})
@@ -404,7 +410,7 @@ func (r *tierRun) openSocket(ctx context.Context, s *session) Socket {
 func (r *tierRun) dialSocket(ctx context.Context, s *session, us *userSocket) bool {
 	onClose := func(error) {
 		atomic.AddInt64(&r.sockets.Dropped, 1)
-		r.col.Sockets.Add(-1)
+		r.col.AddSockets(-1)
 		go func() {
 			if SleepUntil(ctx, time.Now().Add(jitter())) {
 				r.dialSocket(ctx, s, us)
@@ -417,7 +423,7 @@ func (r *tierRun) dialSocket(ctx context.Context, s *session, us *userSocket) bo
 		if err == nil {
 			r.sockRec.Record(TypeSocket, t0, time.Now(), "")
 			atomic.AddInt64(&r.sockets.Opened, 1)
-			r.col.Sockets.Add(1)
+			r.col.AddSockets(1)
 			us.mu.Lock()
 			us.cur = sock
 			us.mu.Unlock()

@@ -3,6 +3,7 @@ package cluster
 import (
 	"fmt"
 	"log/slog"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,6 +17,12 @@ const (
 	ListenShared    ListenMode = "shared"
 	ListenReusePort ListenMode = "reuseport"
 )
+
+// RetireSignal tells a worker that a rolling restart replaced it: finish
+// and leave without turning the instance's readiness to 503 (see the
+// package doc). Workers must listen for it (signal.Notify) before they
+// report ready.
+const RetireSignal = syscall.SIGUSR1
 
 // Defaults of Config's zero fields.
 const (
@@ -36,6 +43,7 @@ type Config struct {
 	MaxRestarts     int           // restarts of one slot allowed within RestartWindow; < 0 = DefaultMaxRestarts
 	RestartWindow   time.Duration // 0 = DefaultRestartWindow
 	ShutdownTimeout time.Duration // grace period on SIGTERM/SIGINT; 0 = DefaultShutdownTimeout
+	DrainDelay      time.Duration // a worker's drain delay on SIGTERM (SHUTDOWN_DRAIN_DELAY), added to ShutdownTimeout; 0 = none
 	ReadyTimeout    time.Duration // 0 = DefaultReadyTimeout
 	ScrapeTimeout   time.Duration // 0 = DefaultScrapeTimeout
 

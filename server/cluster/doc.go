@@ -20,6 +20,18 @@
 // one. SIGHUP's rolling restart loses nothing in shared mode: the new
 // worker accepts from the same socket before the old one stops.
 //
+// # Stopping
+//
+// SIGTERM to the primary is forwarded to every worker, which drains like a
+// single process (readiness 503 and "Connection: close" for the drain
+// delay, then listener closed and in-flight work finished); the primary
+// waits ShutdownTimeout plus DrainDelay before it kills what is left. A
+// worker replaced in a rolling restart gets RetireSignal instead: it stops
+// accepting at once (its siblings hold the port) and finishes its requests
+// with "Connection: close", but keeps /health/ready at 200, since a
+// balancer's check landing on it speaks for the whole instance, which
+// stays ready.
+//
 // # Protocol between primary and workers
 //
 // A worker learns its role from environment variables set by the primary

@@ -130,16 +130,24 @@ func (p *Primary) Run(sigs <-chan os.Signal) error {
 }
 
 // shutdown forwards sig to every worker and waits for them, up to the
-// shutdown timeout; a second SIGTERM/SIGINT kills them at once.
+// shutdown timeout (plus the drain delay on SIGTERM); a second
+// SIGTERM/SIGINT kills them at once.
 func (p *Primary) shutdown(sig os.Signal, sigs <-chan os.Signal, allGone <-chan struct{}) error {
-	p.log.Info("cluster shutting down", "signal", sig.String(), "timeout", p.cfg.ShutdownTimeout.String())
+	// Workers drain as one process does: on SIGTERM they keep serving (and
+	// answer /health/ready 503) for the drain delay before they close;
+	// SIGINT (Ctrl-C) skips the delay.
+	grace := p.cfg.ShutdownTimeout
+	if sig == syscall.SIGTERM {
+		grace += p.cfg.DrainDelay
+	}
+	p.log.Info("cluster shutting down", "signal", sig.String(), "timeout", grace.String())
 	p.stopOnce.Do(func() { close(p.stopping) })
-	p.signalAll(syscall.SIGTERM)
+	p.signalAll(sig)
 	if p.ln != nil {
 		// Workers hold their own copies; the primary no longer needs it.
 		p.ln.Close()
 	}
-	timer := time.NewTimer(p.cfg.ShutdownTimeout)
+	timer := time.NewTimer(grace)
 	defer timer.Stop()
 	for {
 		select {

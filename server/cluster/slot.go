@@ -165,7 +165,7 @@ func (p *Primary) replace(s *slot, old *proc) (*proc, error) {
 		return nil, errors.New("stopping")
 	}
 	p.setState(s, nw, StateReady)
-	old.signal(syscall.SIGTERM)
+	old.signal(RetireSignal)
 	go func() { <-old.done; p.track(old, false) }()
 	p.log.Info("cluster: worker replaced", "slot", s.id, "old_pid", old.pid, "pid", nw.pid)
 	return nw, nil

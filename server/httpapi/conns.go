@@ -10,6 +10,8 @@ import (
 	"github.com/cloudwego/hertz/pkg/network"
 	hznetpoll "github.com/cloudwego/hertz/pkg/network/netpoll"
 	"github.com/cloudwego/netpoll"
+
+	"github.com/echosenseix/echosenseix/server/internal/fasttime"
 )
 
 // connTracker knows which connections sit idle between keep-alive requests,
@@ -17,16 +19,24 @@ import (
 // connection's IdleTimeout (or the whole grace period). A connection is busy
 // from the first bytes of a request (tracer Start) until its response is
 // flushed (tracer Finish). Hijacked (WebSocket) connections stay busy: the
-// realtime hub closes them itself (1001).
+// realtime hub closes them itself (1012).
 type connTracker struct {
 	mu    sync.Mutex
 	conns map[*connState]struct{}
+
+	maxConns int         // past it a connection is refused (slowclients.go); 0 = no bound
+	limits   *connLimits // refusal and deadline counters
 }
 
 type connState struct {
 	conn   network.Conn
 	busy   atomic.Bool
 	idleAt atomic.Int64 // unix ns: accepted, or last response flushed
+	// headAt (unix ns, coarse) is when the request whose head is being read
+	// started: accepted, or its first bytes arrived; 0 once the route runs.
+	// The header deadline counts from it (slowclients.go).
+	headAt  atomic.Int64
+	refused bool // opened past maxConns: its first request answers 503 (set before use)
 }
 
 // idleGrace is how long a connection must have been idle before Shutdown
@@ -41,15 +51,18 @@ const idleGrace = 250 * time.Millisecond
 
 type connStateKey struct{}
 
-func newConnTracker() *connTracker {
-	return &connTracker{conns: make(map[*connState]struct{})}
+func newConnTracker(maxConns int, limits *connLimits) *connTracker {
+	return &connTracker{conns: make(map[*connState]struct{}), maxConns: maxConns, limits: limits}
 }
 
 // onConnect registers a new connection (hertz WithOnConnect).
 func (t *connTracker) onConnect(ctx context.Context, c network.Conn) context.Context {
 	st := &connState{conn: c}
-	st.idleAt.Store(time.Now().UnixNano())
+	now := time.Now().UnixNano()
+	st.idleAt.Store(now)
+	st.headAt.Store(now)
 	t.mu.Lock()
+	st.refused = t.maxConns > 0 && len(t.conns) >= t.maxConns
 	t.conns[st] = struct{}{}
 	t.mu.Unlock()
 	if hc, ok := c.(*hznetpoll.Conn); ok {
@@ -71,6 +84,9 @@ func (t *connTracker) onConnect(ctx context.Context, c network.Conn) context.Con
 func (t *connTracker) Start(ctx context.Context, _ *app.RequestContext) context.Context {
 	if st, ok := ctx.Value(connStateKey{}).(*connState); ok {
 		st.busy.Store(true)
+		if st.headAt.Load() == 0 {
+			st.headAt.Store(fasttime.UnixNano())
+		}
 	}
 	return ctx
 }
@@ -79,6 +95,7 @@ func (t *connTracker) Start(ctx context.Context, _ *app.RequestContext) context.
 func (t *connTracker) Finish(ctx context.Context, _ *app.RequestContext) {
 	if st, ok := ctx.Value(connStateKey{}).(*connState); ok {
 		st.idleAt.Store(time.Now().UnixNano())
+		st.headAt.Store(0)
 		st.busy.Store(false)
 	}
 }

@@ -20,7 +20,9 @@ import (
 
 	"github.com/echosenseix/echosenseix/server"
 	usecase "github.com/echosenseix/echosenseix/server/app"
+	"github.com/echosenseix/echosenseix/server/internal/fasttime"
 	"github.com/echosenseix/echosenseix/server/internal/origin"
+	"github.com/echosenseix/echosenseix/server/internal/shed"
 )
 
 // Defaults of Config fields left zero.
@@ -34,6 +36,7 @@ const (
 	DefaultWriteTimeout     = 30 * time.Second
 	DefaultIdleTimeout      = 120 * time.Second
 	DefaultShutdownTimeout  = 30 * time.Second
+	DefaultHeaderTimeout    = 10 * time.Second
 	DefaultWebhookTolerance = 5 * time.Minute
 	DefaultMaxJSONDepth     = 32
 )
@@ -53,6 +56,13 @@ type Config struct {
 	WriteTimeout    time.Duration // default 30 s
 	IdleTimeout     time.Duration // keep-alive idle; default 120 s
 	ShutdownTimeout time.Duration // grace for in-flight requests in Shutdown; default 30 s
+	HeaderTimeout   time.Duration // whole request head, from accept or the request's first bytes to the route; default 10 s; negative: none
+	MaxConnections  int           // open connections past which a new one is answered 503 and closed; 0: no bound
+
+	// Overload: the adaptive concurrency limit (package shed) of every
+	// route but /health*, /metrics and the WebSocket entry; past it 503
+	// with Retry-After and code overloaded. nil: no limit.
+	Overload *shed.Config
 
 	CookieSecure bool // always set Secure on the cookie (also set behind TLS or X-Forwarded-Proto: https)
 
@@ -106,9 +116,16 @@ type Server struct {
 	maxBody int // largest route body limit, bytes
 	m       *httpMetrics
 	conns   *connTracker
+	limits  *connLimits
+	shed    *shed.Limiter // nil: no overload limit
 	start   time.Time
 
-	draining atomic.Bool
+	sweeping  atomic.Bool   // the header sweeper runs
+	sweepStop chan struct{} // closed by Shutdown
+	stopOnce  sync.Once
+
+	draining atomic.Bool // /health/ready answers 503
+	closing  atomic.Bool // every response asks the client to close its connection
 
 	detailMu sync.Mutex
 	details  []healthDetail
@@ -138,11 +155,18 @@ func New(cfg Config, d Deps) (*Server, error) {
 		app:     d.App,
 		origins: origins,
 		m:       newHTTPMetrics(),
-		conns:   newConnTracker(),
+		limits:  newConnLimits(),
 		start:   time.Now(),
+
+		sweepStop: make(chan struct{}),
 
 		decoySecret: randomBytes(32),
 	}
+	s.conns = newConnTracker(cfg.MaxConnections, s.limits)
+	if cfg.Overload != nil {
+		s.shed = shed.New(*cfg.Overload)
+	}
+	fasttime.Start()
 	s.maxBody = max(cfg.MaxBodySize, cfg.MaxWebhookSize, s.documentLimit())
 	if d.Registry != nil {
 		if err := s.registerMetrics(d.Registry); err != nil {
@@ -229,6 +253,7 @@ func (c *Config) setDefaults() {
 	def(&c.WriteTimeout, DefaultWriteTimeout)
 	def(&c.IdleTimeout, DefaultIdleTimeout)
 	def(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	def(&c.HeaderTimeout, DefaultHeaderTimeout)
 	def(&c.WebhookTolerance, DefaultWebhookTolerance)
 	def(&c.HealthCacheTTL, DefaultHealthCacheTTL)
 }
@@ -274,6 +299,7 @@ func (s *Server) Engine() *route.Engine { return s.h.Engine }
 // Run serves on Config.Listener, or on Config.Addr, until Shutdown; it
 // answers nil after a graceful Shutdown.
 func (s *Server) Run() error {
+	s.runSweeper()
 	if err := s.h.Run(); err != nil && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("cannot serve http: %w", err)
 	}
@@ -281,8 +307,14 @@ func (s *Server) Run() error {
 }
 
 // SetDraining turns /health/ready to 503 at once (load balancers stop
-// sending new requests) while the server keeps serving.
-func (s *Server) SetDraining() { s.draining.Store(true) }
+// sending new requests) while the server keeps accepting and serving; from
+// now on every response says "Connection: close", so keep-alive clients
+// (a balancer's upstream pool included) open their next request elsewhere
+// instead of finding their connection closed when the listener goes.
+func (s *Server) SetDraining() {
+	s.draining.Store(true)
+	s.closing.Store(true)
+}
 
 // Draining reports whether SetDraining or Shutdown was called.
 func (s *Server) Draining() bool { return s.draining.Load() }
@@ -295,6 +327,20 @@ func (s *Server) Draining() bool { return s.draining.Load() }
 // down first or register it with OnShutdown.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.SetDraining()
+	return s.stop(ctx)
+}
+
+// Retire is Shutdown without the readiness flip: a cluster worker replaced
+// in a rolling restart leaves while its siblings keep the port (and the
+// instance) ready, so a balancer's check that lands on it must still see
+// 200. Responses say "Connection: close" from now on.
+func (s *Server) Retire(ctx context.Context) error {
+	s.closing.Store(true)
+	return s.stop(ctx)
+}
+
+func (s *Server) stop(ctx context.Context) error {
+	s.stopOnce.Do(func() { close(s.sweepStop) })
 	stop := make(chan struct{})
 	go s.closeIdleLoop(stop)
 	err := s.h.Shutdown(ctx)
@@ -310,7 +356,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // OnShutdown registers fn to run, concurrently with the others, as soon as
 // Shutdown starts (hertz's OnShutdown hooks); fn's ctx ends at the grace
-// deadline. Register the realtime hub's Shutdown here so sockets get 1001
+// deadline. Register the realtime hub's Shutdown here so sockets get 1012
 // while requests drain.
 func (s *Server) OnShutdown(fn func(ctx context.Context)) {
 	s.h.OnShutdown = append(s.h.OnShutdown, fn)

@@ -7,6 +7,7 @@ import (
 	"github.com/cloudwego/hertz/pkg/common/ut"
 
 	"github.com/echosenseix/echosenseix/server/httpapi"
+	"github.com/echosenseix/echosenseix/server/internal/shed"
 )
 
 // Benchmarks run in process through hertz's ut.PerformRequest, which builds
@@ -26,8 +27,15 @@ func BenchmarkHealthLive(b *testing.B) {
 
 // BenchmarkAgentCached is the read-hot path: session cookie, memoised
 // identity, cache hit written as stored bytes.
-func BenchmarkAgentCached(b *testing.B) {
-	e := newEnv(b, backends[0], func(c *httpapiConfig, _ *httpapiDeps) { c.SessionCacheTTL = time.Minute })
+func BenchmarkAgentCached(b *testing.B) { benchAgentCached(b, nil) }
+
+// benchAgentCached runs BenchmarkAgentCached's loop with overload limit lim
+// (nil: none).
+func benchAgentCached(b *testing.B, lim *shed.Config) {
+	e := newEnv(b, backends[0], func(c *httpapiConfig, _ *httpapiDeps) {
+		c.SessionCacheTTL = time.Minute
+		c.Overload = lim
+	})
 	eng := e.srv.Engine()
 	path := "/api/agents/" + e.a.agent.ID
 	hdr := ut.Header{Key: "Cookie", Value: e.a.cookie}
@@ -74,4 +82,11 @@ func BenchmarkWebhookDuplicate(b *testing.B) {
 			b.Fatal(w.Code, w.Body.String())
 		}
 	}
+}
+
+// BenchmarkAgentCachedShed is BenchmarkAgentCached without and with the
+// overload limit: what the limiter costs a request on the fast path.
+func BenchmarkAgentCachedShed(b *testing.B) {
+	b.Run("off", func(b *testing.B) { benchAgentCached(b, nil) })
+	b.Run("on", func(b *testing.B) { benchAgentCached(b, &shed.Config{}) })
 }

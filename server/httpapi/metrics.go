@@ -104,7 +104,9 @@ func (s *Server) Collectors() []prometheus.Collector {
 		Name: "events_publish_failures_total",
 		Help: "call_completed events the API could not publish on the bus.",
 	}, func() float64 { return float64(s.app.PublishFailures()) })
-	cs := []prometheus.Collector{s.m.requests, s.m.duration, publishFailures, &scrapeCollector{s: s}}
+	cs := []prometheus.Collector{s.m.requests, s.m.duration, publishFailures, &scrapeCollector{s: s},
+		s.limits.refused, s.conns.openConnections()}
+	cs = append(cs, s.shedCollectors()...)
 	return append(cs, s.hostCollectors()...)
 }
 

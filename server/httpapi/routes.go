@@ -54,11 +54,14 @@ func (s *Server) routes(e *route.Engine) {
 	s.handle(e, "GET", "/api/jobs/:id", 0, s.authed(s.handleJob))
 
 	s.handle(e, "GET", "/api/realtime/token", 0, s.authed(s.handleRealtimeToken))
-	s.handle(e, "GET", "/ws/realtime-sync", 0, s.handleRealtime)
+	s.handle(e, "GET", realtimeRoute, 0, s.handleRealtime)
 
 	e.NoRoute(s.unmatched(404, "no such route"))
 	e.NoMethod(s.unmatched(405, "method not allowed on this route"))
 }
+
+// realtimeRoute is the WebSocket entry on the public port.
+const realtimeRoute = "/ws/realtime-sync"
 
 // handle registers h under method and path behind the per-route chain:
 // metrics (labelled by the template), panic recovery and admission (body
@@ -75,13 +78,19 @@ func (s *Server) handle(e *route.Engine, method, path string, limit int, h app.H
 func (s *Server) documentLimit() int { return s.cfg.MaxDocumentSize + 64<<10 }
 
 func (s *Server) wrap(rm *routeMetrics, a admission, h app.HandlerFunc) app.HandlerFunc {
+	ws := rm.route == realtimeRoute
+	lim := s.shedFor(rm.route)
 	return func(ctx context.Context, c *app.RequestContext) {
 		start := time.Now()
+		var admitted int64
 		var span trace.Span // nil with tracing off
 		if tracing.Enabled() {
 			ctx, span = startSpan(ctx, c, rm)
 		}
 		defer func() {
+			if admitted != 0 {
+				lim.Release(admitted)
+			}
 			if r := recover(); r != nil {
 				s.log.LogAttrs(ctx, slog.LevelError, "panic serving request", slog.String("route", rm.route),
 					slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
@@ -94,6 +103,15 @@ func (s *Server) wrap(rm *routeMetrics, a admission, h app.HandlerFunc) app.Hand
 			}
 			rm.observe(c.Response.StatusCode(), time.Since(start))
 		}()
+		if !s.gate(ctx, c, ws) {
+			return
+		}
+		if lim != nil {
+			if admitted = lim.Acquire(); admitted == 0 {
+				s.refuseOverload(c)
+				return
+			}
+		}
 		if err := s.admit(c, &a); err != nil {
 			s.writeError(ctx, c, err)
 			return
@@ -115,6 +133,13 @@ func (s *Server) unmatched(status int, msg string) app.HandlerFunc {
 	}
 	return func(ctx context.Context, c *app.RequestContext) {
 		start := time.Now()
+		if headRead(ctx) {
+			s.refuseConnection(c)
+			return
+		}
+		if s.closing.Load() {
+			c.Response.Header.SetConnectionClose(true)
+		}
 		if c.Request.IsBodyStream() && hasBody(&c.Request) {
 			_ = s.refuse(c, nil) // no route reads it
 		}

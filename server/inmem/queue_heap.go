@@ -14,55 +14,54 @@ type queuedJob struct {
 	index int    // position in its heap, -1 when in none
 }
 
-// readyHeap orders runnable jobs: higher priority first, then lower seq.
-type readyHeap []*queuedJob
+// jobOrder is a heap's order: whether a comes out before b.
+type jobOrder interface{ before(a, b *queuedJob) bool }
 
-func (h readyHeap) Len() int { return len(h) }
-func (h readyHeap) Less(i, j int) bool {
-	if h[i].job.Priority != h[j].job.Priority {
-		return h[i].job.Priority > h[j].job.Priority
+// byPriority orders runnable jobs: higher priority first, then lower seq.
+type byPriority struct{}
+
+func (byPriority) before(a, b *queuedJob) bool {
+	if a.job.Priority != b.job.Priority {
+		return a.job.Priority > b.job.Priority
 	}
-	return h[i].seq < h[j].seq
+	return a.seq < b.seq
 }
-func (h readyHeap) Swap(i, j int) {
+
+// byRunAt orders waiting jobs by run time, then seq.
+type byRunAt struct{}
+
+func (byRunAt) before(a, b *queuedJob) bool {
+	if a.runAt != b.runAt {
+		return a.runAt < b.runAt
+	}
+	return a.seq < b.seq
+}
+
+// jobHeap is a container/heap of jobs in order O that keeps each job's
+// index current.
+type jobHeap[O jobOrder] []*queuedJob
+
+// readyHeap holds runnable jobs; delayedHeap holds jobs waiting for runAt.
+type (
+	readyHeap   = jobHeap[byPriority]
+	delayedHeap = jobHeap[byRunAt]
+)
+
+func (h jobHeap[O]) Len() int { return len(h) }
+func (h jobHeap[O]) Less(i, j int) bool {
+	var o O
+	return o.before(h[i], h[j])
+}
+func (h jobHeap[O]) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
 	h[i].index, h[j].index = i, j
 }
-func (h *readyHeap) Push(x any) {
+func (h *jobHeap[O]) Push(x any) {
 	qj := x.(*queuedJob)
 	qj.index = len(*h)
 	*h = append(*h, qj)
 }
-func (h *readyHeap) Pop() any {
-	old := *h
-	n := len(old) - 1
-	qj := old[n]
-	old[n] = nil
-	qj.index = -1
-	*h = old[:n]
-	return qj
-}
-
-// delayedHeap orders waiting jobs by run time, then seq.
-type delayedHeap []*queuedJob
-
-func (h delayedHeap) Len() int { return len(h) }
-func (h delayedHeap) Less(i, j int) bool {
-	if h[i].runAt != h[j].runAt {
-		return h[i].runAt < h[j].runAt
-	}
-	return h[i].seq < h[j].seq
-}
-func (h delayedHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
-}
-func (h *delayedHeap) Push(x any) {
-	qj := x.(*queuedJob)
-	qj.index = len(*h)
-	*h = append(*h, qj)
-}
-func (h *delayedHeap) Pop() any {
+func (h *jobHeap[O]) Pop() any {
 	old := *h
 	n := len(old) - 1
 	qj := old[n]

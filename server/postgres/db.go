@@ -1,7 +1,7 @@
 // Package postgres is the Postgres adapter: a pgxpool honouring the
 // DATABASE_* settings (an acquire that cannot get a connection within
-// AcquireTimeout answers EUNAVAILABLE instead of hanging), embedded SQL
-// migrations applied under an advisory lock, and Store, which implements
+// AcquireTimeout answers EUNAVAILABLE instead of hanging), read replicas
+// that serve the read-only queries (replica.go), embedded SQL migrations applied under an advisory lock, and Store, which implements
 // every store interface of package server, writing call-log batches in one
 // statement with their analytics counters.
 package postgres
@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -35,6 +36,20 @@ type Config struct {
 	MinConns         int32         // connections kept open by this process; default 10, < 0 means none (a worker's share of DATABASE_MIN_CONNECTIONS)
 	AcquireTimeout   time.Duration // longest wait for a free connection; default 10s (DATABASE_ACQUIRE_TIMEOUT)
 	StatementTimeout time.Duration // server-side statement_timeout per connection; default 30s (DATABASE_STATEMENT_TIMEOUT)
+
+	// ReplicaURLs are streaming replicas of URL that serve the read-only
+	// queries (DATABASE_REPLICA_URLS; see replica.go for the routing); each
+	// gets a pool sized like the primary's. Empty: everything on URL.
+	ReplicaURLs []string
+	// ReplicaMaxLag is the lag past which a replica is skipped, and with
+	// ReplicaCheckEvery the read-your-writes window; default 1 s
+	// (DATABASE_REPLICA_MAX_LAG).
+	ReplicaMaxLag time.Duration
+	// ReplicaCheckEvery is the period of the replicas' health and lag
+	// checks; default 250 ms.
+	ReplicaCheckEvery time.Duration
+	// Log receives replica health changes; nil discards them.
+	Log *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
@@ -54,23 +69,52 @@ func (c Config) withDefaults() Config {
 	if c.StatementTimeout <= 0 {
 		c.StatementTimeout = DefaultStatementTimeout
 	}
+	if c.ReplicaMaxLag <= 0 {
+		c.ReplicaMaxLag = DefaultReplicaMaxLag
+	}
+	if c.ReplicaCheckEvery <= 0 {
+		c.ReplicaCheckEvery = DefaultReplicaCheckEvery
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
 	return c
 }
 
-// DB is the connection pool.
+// DB is the connection pool of the primary, and of the read replicas.
 type DB struct {
 	pool *pgxpool.Pool
 	cfg  Config
+	replicaFields
 }
 
-// Open creates the pool. It connects lazily (plus MinConns in the
-// background) and does not migrate: call Migrate, and Ping to check the
-// server answers.
+// Open creates the pools. They connect lazily (plus MinConns in the
+// background; the replicas are checked once) and Open does not migrate:
+// call Migrate, and Ping to check the primary answers.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
 	cfg = cfg.withDefaults()
-	pc, err := pgxpool.ParseConfig(cfg.URL)
+	pc, err := poolConfig(cfg.URL, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("cannot parse database url: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("cannot create database pool: %w", err)
+	}
+	db := &DB{pool: pool, cfg: cfg}
+	db.log = cfg.Log
+	if err := db.openReplicas(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// poolConfig is the pool configuration of url with cfg's settings.
+func poolConfig(url string, cfg Config) (*pgxpool.Config, error) {
+	pc, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
 	}
 	pc.MaxConns, pc.MinConns = cfg.MaxConns, cfg.MinConns
 	if pc.ConnConfig.RuntimeParams == nil {
@@ -86,15 +130,14 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if tracing.Enabled() {
 		pc.ConnConfig.Tracer = pgTracer{}
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, pc)
-	if err != nil {
-		return nil, fmt.Errorf("cannot create database pool: %w", err)
-	}
-	return &DB{pool: pool, cfg: cfg}, nil
+	return pc, nil
 }
 
-// Close closes every connection.
-func (db *DB) Close() { db.pool.Close() }
+// Close closes every connection, the replicas' too.
+func (db *DB) Close() {
+	db.closeReplicas()
+	db.pool.Close()
+}
 
 // Pool returns the underlying pool (for tools and tests).
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }

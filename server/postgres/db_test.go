@@ -127,13 +127,13 @@ func TestCollectors(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(db.Collectors()...)
 	n, err := testutil.GatherAndCount(reg)
-	if err != nil || n != 9 {
-		t.Errorf("GatherAndCount = %d, %v; want 9 metrics", n, err)
+	if err != nil || n != 10 { // the pool's nine and db_reads_total{pool="primary"}
+		t.Errorf("GatherAndCount = %d, %v; want 10 metrics", n, err)
 	}
 	want := `
 # HELP pgxpool_max_conns Pool size limit.
 # TYPE pgxpool_max_conns gauge
-pgxpool_max_conns 3
+pgxpool_max_conns{pool="primary"} 3
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "pgxpool_max_conns"); err != nil {
 		t.Error(err)

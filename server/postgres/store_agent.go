@@ -49,6 +49,7 @@ func (s *Store) CreateAgent(ctx context.Context, a *server.Agent) error {
 	if a.UpdatedAt.IsZero() {
 		a.UpdatedAt = a.CreatedAt
 	}
+	defer s.db.wrote(a.OrganizationID)
 	return agentError(s.db.withConn(ctx, "create agent", func(c *pgxpool.Conn) error {
 		_, err := c.Exec(ctx, `INSERT INTO agents (id, organization_id, platform, external_agent_id, name, description,
 			first_message, system_prompt, language, voice_id, settings, is_active, created_at, updated_at)
@@ -64,7 +65,7 @@ func (s *Store) Agent(ctx context.Context, orgID, id string) (*server.Agent, err
 	if !server.IsUUID(orgID) || !server.IsUUID(id) {
 		return nil, notFound("agent")
 	}
-	return s.agent(ctx, `SELECT `+agentColumns+` FROM agents WHERE organization_id = $1 AND id = $2`, orgID, id)
+	return s.agent(ctx, orgID, `SELECT `+agentColumns+` FROM agents WHERE organization_id = $1 AND id = $2`, orgID, id)
 }
 
 // AgentByExternalID finds an agent of any organization by its provider id.
@@ -72,12 +73,13 @@ func (s *Store) AgentByExternalID(ctx context.Context, externalID string) (*serv
 	if externalID == "" {
 		return nil, notFound("agent")
 	}
-	return s.agent(ctx, `SELECT `+agentColumns+` FROM agents WHERE external_agent_id = $1 AND external_agent_id <> ''`, externalID)
+	return s.agent(ctx, "", `SELECT `+agentColumns+` FROM agents WHERE external_agent_id = $1 AND external_agent_id <> ''`, externalID)
 }
 
-func (s *Store) agent(ctx context.Context, sql string, args ...any) (*server.Agent, error) {
+// agent is a lookup (on a replica when one serves org; "" = any).
+func (s *Store) agent(ctx context.Context, org, sql string, args ...any) (*server.Agent, error) {
 	var a *server.Agent
-	err := s.db.withConn(ctx, "get agent", func(c *pgxpool.Conn) (err error) {
+	err := s.db.withRead(ctx, org, "get agent", true, func(c *pgxpool.Conn) (err error) {
 		a, err = scanAgent(c.QueryRow(ctx, sql, args...))
 		return err
 	})
@@ -96,7 +98,7 @@ func (s *Store) Agents(ctx context.Context, orgID string) ([]*server.Agent, erro
 	if !server.IsUUID(orgID) {
 		return list, nil
 	}
-	err := s.db.withConn(ctx, "list agents", func(c *pgxpool.Conn) error {
+	err := s.db.withRead(ctx, orgID, "list agents", false, func(c *pgxpool.Conn) error {
 		rows, err := c.Query(ctx, `SELECT `+agentColumns+` FROM agents WHERE organization_id = $1 ORDER BY agents.created_at, agents.id`, orgID)
 		if err != nil {
 			return err
@@ -114,6 +116,7 @@ func (s *Store) UpdateAgent(ctx context.Context, orgID, id string, p *server.Age
 		return nil, notFound("agent")
 	}
 	var next *server.Agent
+	defer s.db.wrote(orgID)
 	err := s.db.withConn(ctx, "update agent", func(c *pgxpool.Conn) error {
 		return pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
 			cur, err := scanAgent(tx.QueryRow(ctx, `SELECT `+agentColumns+` FROM agents WHERE organization_id = $1 AND id = $2 FOR UPDATE`, orgID, id))
@@ -153,6 +156,7 @@ func (s *Store) DeleteAgent(ctx context.Context, orgID, id string) error {
 		return notFound("agent")
 	}
 	var n int64
+	defer s.db.wrote(orgID)
 	err := s.db.withConn(ctx, "delete agent", func(c *pgxpool.Conn) error {
 		tag, err := c.Exec(ctx, `DELETE FROM agents WHERE organization_id = $1 AND id = $2`, orgID, id)
 		n = tag.RowsAffected()

@@ -124,6 +124,7 @@ func (s *Store) InsertCallLogs(ctx context.Context, logs []*server.CallLog) ([]s
 	}
 	b := newBatch(logs)
 	final := make([]string, len(b.rows))
+	defer s.db.wroteCallLogs(logs)
 	err := s.db.withConn(ctx, "insert call logs", func(c *pgxpool.Conn) error {
 		inserted, err := queryStrings(ctx, c, insertCallLogsSQL, b.args()...)
 		if err != nil {
@@ -204,7 +205,7 @@ func (s *Store) CallLog(ctx context.Context, orgID, id string) (*server.CallLog,
 		return nil, notFound("call log")
 	}
 	var l *server.CallLog
-	err := s.db.withConn(ctx, "get call log", func(c *pgxpool.Conn) (err error) {
+	err := s.db.withRead(ctx, orgID, "get call log", true, func(c *pgxpool.Conn) (err error) {
 		l, err = scanCallLog(c.QueryRow(ctx, `SELECT `+callLogColumns+` FROM call_logs WHERE organization_id = $1 AND id = $2`, orgID, id))
 		return err
 	})

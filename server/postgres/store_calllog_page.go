@@ -53,7 +53,7 @@ func (s *Store) CallLogs(ctx context.Context, q server.CallLogQuery) (*server.Ca
 		return out, nil
 	}
 	sql, args, total, totalArgs := pageQuery(q, limit, page, after)
-	err := s.db.withConn(ctx, "list call logs", func(c *pgxpool.Conn) error {
+	err := s.db.withRead(ctx, q.OrganizationID, "list call logs", false, func(c *pgxpool.Conn) error {
 		b := &pgx.Batch{}
 		b.Queue(sql, args...)
 		b.Queue(total, totalArgs...)
@@ -95,7 +95,7 @@ func (s *Store) Analytics(ctx context.Context, orgID, agentID string) (*server.A
 		(SELECT count(*) FROM agents WHERE organization_id = $1 AND is_active AND ($2 = '' OR id::text = $2))
 		FROM call_stats WHERE organization_id = $1 AND ($2 = '' OR agent_id::text = $2)`
 	var seconds int64
-	err := s.db.withConn(ctx, "get analytics", func(c *pgxpool.Conn) error {
+	err := s.db.withRead(ctx, orgID, "get analytics", false, func(c *pgxpool.Conn) error {
 		return c.QueryRow(ctx, sql, orgID, agentID).Scan(&an.TotalCalls, &seconds, &an.EstimatedCost, &an.LastCallAt, &an.ActiveAgents)
 	})
 	if err != nil {

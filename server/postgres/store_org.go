@@ -19,6 +19,7 @@ func (s *Store) CreateOrganization(ctx context.Context, o *server.Organization) 
 	if o.CreatedAt.IsZero() {
 		o.CreatedAt = now()
 	}
+	defer s.db.wrote(o.ID)
 	return s.db.withConn(ctx, "create organization", func(c *pgxpool.Conn) error {
 		_, err := c.Exec(ctx, `INSERT INTO organizations (id, name, webhook_secret, created_at) VALUES ($1, $2, $3, $4)`,
 			o.ID, o.Name, o.WebhookSecret, o.CreatedAt)
@@ -32,7 +33,7 @@ func (s *Store) Organization(ctx context.Context, id string) (*server.Organizati
 		return nil, notFound("organization")
 	}
 	var o server.Organization
-	err := s.db.withConn(ctx, "get organization", func(c *pgxpool.Conn) error {
+	err := s.db.withRead(ctx, id, "get organization", true, func(c *pgxpool.Conn) error {
 		return c.QueryRow(ctx, `SELECT id::text, name, webhook_secret, created_at FROM organizations WHERE id = $1`, id).
 			Scan(&o.ID, &o.Name, &o.WebhookSecret, &o.CreatedAt)
 	})

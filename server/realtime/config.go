@@ -42,6 +42,11 @@ type Config struct {
 	// organization's broadcasts (default 64); beyond it the connection is
 	// closed with 1013 (try again later).
 	SendQueue int
+	// MaxUnsentBytes bounds the bytes the kernel may hold for a
+	// connection that its client has not accepted (default 128 KiB;
+	// negative: no bound, WriteTimeout only); past it the connection is
+	// closed with 1013 (backpressure.go).
+	MaxUnsentBytes int
 	// Writers is the number of writer goroutines shared by every
 	// connection of the hub (default 64). A client whose socket buffer is
 	// full holds one writer for at most WriteTimeout.
@@ -67,6 +72,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SendQueue <= 0 {
 		c.SendQueue = DefaultSendQueue
+	}
+	if c.MaxUnsentBytes == 0 {
+		c.MaxUnsentBytes = DefaultMaxUnsentBytes
 	}
 	if c.Writers <= 0 {
 		c.Writers = DefaultWriters

@@ -43,6 +43,8 @@ type conn struct {
 	slot      uint8        // heartbeat slice, set by join
 	wmu       sync.Mutex
 	dead      bool // guarded by wmu: the hijack handler returned
+	unsent    int  // guarded by wmu: upper estimate of the bytes the kernel holds unsent (backpressure.go)
+	fd        int  // guarded by wmu: socket descriptor + 1; 0 not looked up, -1 none
 }
 
 // errDead refuses writes once the hijack handler has returned.
@@ -79,6 +81,13 @@ func (c *conn) closeSocket() {
 func (c *conn) write(frames ...[]byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	n := 0
+	for _, f := range frames {
+		n += len(f)
+	}
+	if !c.admitLocked(n) {
+		return errBackpressure
+	}
 	return c.writeLocked(c.hub.cfg.WriteTimeout, frames...)
 }
 
@@ -109,7 +118,7 @@ func (c *conn) flush() {
 		}
 		if c.needPing.Swap(false) {
 			if err := c.write(pingFrame); err != nil {
-				c.drop(ws.StatusGoingAway, "", ReasonWrite, false)
+				c.dropWrite(err)
 				return
 			}
 		}
@@ -129,7 +138,7 @@ func (c *conn) flush() {
 			bs[i] = f.b
 		}
 		if err := c.write(bs[:len(frames)]...); err != nil {
-			c.drop(ws.StatusGoingAway, "", ReasonWrite, false)
+			c.dropWrite(err)
 			return
 		}
 		c.observe(frames)

@@ -259,8 +259,8 @@ func TestShutdownSendsGoingAway(t *testing.T) {
 			t.Fatalf("Shutdown: %v", err)
 		}
 		for i, c := range conns {
-			if _, err := readWithin(c, 5*time.Second); !wsclient.IsClose(err, ws.StatusGoingAway) {
-				t.Errorf("client %d read err = %v; want close 1001", i, err)
+			if _, err := readWithin(c, 5*time.Second); !wsclient.IsClose(err, StatusServiceRestart) {
+				t.Errorf("client %d read err = %v; want close 1012", i, err)
 			}
 		}
 		if got := ts.hub.Count(); got != 0 {

@@ -170,7 +170,7 @@ func (h *Hub) upgrade(ctx context.Context, st *epState, nc netpoll.Connection, a
 	}
 	h.metrics.out.Inc()
 	if h.closing.Load() {
-		c.drop(ws.StatusGoingAway, "server shutting down", ReasonShutdown, true)
+		c.drop(StatusServiceRestart, ShutdownReason, ReasonShutdown, true)
 		return nil, nil
 	}
 	return c, nil

@@ -8,7 +8,7 @@ const (
 	ReasonTimeout  = "timeout"  // silent past PingInterval+PongTimeout
 	ReasonWrite    = "write"    // a write failed or hit its deadline
 	ReasonProtocol = "protocol" // bad frame, too big, unmasked (1002/1009)
-	ReasonShutdown = "shutdown" // closed by Shutdown (1001)
+	ReasonShutdown = "shutdown" // closed by Shutdown (1012)
 	ReasonLogout   = "logout"   // its session or user logged out (1008)
 )
 
@@ -40,7 +40,7 @@ func newMetrics() *metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}),
 	}
-	for _, r := range []string{ReasonSlow, ReasonTimeout, ReasonWrite, ReasonProtocol, ReasonShutdown, ReasonLogout} {
+	for _, r := range []string{ReasonSlow, ReasonBackpressure, ReasonTimeout, ReasonWrite, ReasonProtocol, ReasonShutdown, ReasonLogout} {
 		m.dropped.WithLabelValues(r)
 	}
 	return m

@@ -12,7 +12,7 @@ import (
 	"github.com/gobwas/ws"
 )
 
-// A client closed with 1001 by a shutting-down instance reconnects (with
+// A client closed with 1012 by a shutting-down instance reconnects (with
 // wsclient.Reconnect's backoff) to another instance and keeps receiving.
 func TestClientReconnectsElsewhereAfterGoingAway(t *testing.T) {
 	forEachMode(t, func(t *testing.T, newServer serverFunc) {
@@ -61,8 +61,8 @@ func TestClientReconnectsElsewhereAfterGoingAway(t *testing.T) {
 		if got := dials.Load(); got != 2 {
 			t.Errorf("dials = %d; want 2", got)
 		}
-		if len(closes) != 1 || closes[0] != ws.StatusGoingAway {
-			t.Errorf("close codes = %v; want [1001]", closes)
+		if len(closes) != 1 || closes[0] != StatusServiceRestart {
+			t.Errorf("close codes = %v; want [1012]", closes)
 		}
 	})
 }

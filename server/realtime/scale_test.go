@@ -88,7 +88,7 @@ func TestFanout5000ClientsTwoOrganizations(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("2 events to each of %d clients in 2 organizations: all received in %v", n, time.Since(start))
-		if got := dropped(ts.hub, ReasonSlow) + dropped(ts.hub, ReasonWrite); got != 0 {
+		if got := dropped(ts.hub, ReasonSlow) + dropped(ts.hub, ReasonWrite) + dropped(ts.hub, ReasonBackpressure); got != 0 {
 			t.Errorf("drops = %v; want 0", got)
 		}
 	})
@@ -140,7 +140,7 @@ func TestSlowClientIsDroppedWithoutDelayingOthers(t *testing.T) {
 
 		pad := `{"pad":"` + strings.Repeat("x", 4000) + `"}`
 		published, worst := int64(0), time.Duration(0)
-		for b := 0; b < 400 && dropped(ts.hub, ReasonSlow)+dropped(ts.hub, ReasonWrite) == 0; b++ {
+		for b := 0; b < 400 && dropped(ts.hub, ReasonSlow)+dropped(ts.hub, ReasonWrite)+dropped(ts.hub, ReasonBackpressure) == 0; b++ {
 			start := time.Now()
 			for range burst {
 				mustPublish(t, bus, "org1", server.EventCallCompleted, pad)
@@ -156,7 +156,7 @@ func TestSlowClientIsDroppedWithoutDelayingOthers(t *testing.T) {
 			})
 			worst = max(worst, time.Since(start))
 		}
-		if d := dropped(ts.hub, ReasonSlow) + dropped(ts.hub, ReasonWrite); d != 1 {
+		if d := dropped(ts.hub, ReasonSlow) + dropped(ts.hub, ReasonWrite) + dropped(ts.hub, ReasonBackpressure); d != 1 {
 			t.Fatalf("slow client drops = %v after %d events; want 1", d, published)
 		}
 		waitFor(t, 5*time.Second, "the slow connection to leave", func() bool { return ts.hub.Count() == fast })
@@ -172,7 +172,7 @@ func TestSlowClientIsDroppedWithoutDelayingOthers(t *testing.T) {
 			}
 			return true
 		})
-		t.Logf("slow client dropped after %d events (slow=%v write=%v); worst burst to %d fast clients %v; after drop %v",
-			published-1, dropped(ts.hub, ReasonSlow), dropped(ts.hub, ReasonWrite), fast, worst, time.Since(start))
+		t.Logf("slow client dropped after %d events (slow=%v write=%v backpressure=%v); worst burst to %d fast clients %v; after drop %v",
+			published-1, dropped(ts.hub, ReasonSlow), dropped(ts.hub, ReasonWrite), dropped(ts.hub, ReasonBackpressure), fast, worst, time.Since(start))
 	})
 }

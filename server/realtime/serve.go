@@ -45,14 +45,14 @@ func (h *Hub) serveConn(nc network.Conn, orgID, userID, session string) {
 	c := newConn(h, nc, userID, session)
 	c.lastSeen.Store(h.now())
 	if !h.join(c, orgID) {
-		c.drop(ws.StatusGoingAway, "server shutting down", ReasonShutdown, true)
+		c.drop(StatusServiceRestart, ShutdownReason, ReasonShutdown, true)
 		c.release()
 		return
 	}
 	defer h.leave(c)
 	defer c.release()
 	if h.closing.Load() {
-		c.drop(ws.StatusGoingAway, "server shutting down", ReasonShutdown, true)
+		c.drop(StatusServiceRestart, ShutdownReason, ReasonShutdown, true)
 		return
 	}
 	if err := c.write(connectedMessage(orgID, userID)); err != nil {

@@ -8,8 +8,18 @@ import (
 	"github.com/gobwas/ws"
 )
 
+// StatusServiceRestart (1012, RFC 6455's registry: "service restart") is
+// the close code of a shutdown: the server is going away for a restart and
+// the client should reconnect (with jitter) — to another instance behind a
+// balancer, or to this one when it is back. ShutdownReason is the close
+// frame's text, the same hint for a person reading a trace.
+const (
+	StatusServiceRestart = ws.StatusCode(1012)
+	ShutdownReason       = "service restart: reconnect"
+)
+
 // Shutdown refuses new connections, stops the bus subscription and the
-// running syncs, closes every socket with 1001 (going away) so clients
+// running syncs, closes every socket with 1012 (service restart) so clients
 // reconnect elsewhere, and waits for the connections to end or ctx.
 func (h *Hub) Shutdown(ctx context.Context) error {
 	h.syncMu.Lock() // startSync and join check closing under these locks
@@ -21,7 +31,7 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 		h.unsub()
 	}
 	h.cancel()
-	h.closeAll() // 1001 first: the event loops' Shutdown closes without a frame
+	h.closeAll() // 1012 first: the event loops' Shutdown closes without a frame
 	h.mu.RLock()
 	loops := h.loops
 	h.mu.RUnlock()
@@ -41,7 +51,7 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// closeAll sends 1001 to every connection, Writers at a time.
+// closeAll sends 1012 to every connection, Writers at a time.
 func (h *Hub) closeAll() {
 	conns := h.snapshot(nil)
 	var wg sync.WaitGroup
@@ -52,7 +62,7 @@ func (h *Hub) closeAll() {
 		go func() {
 			defer wg.Done()
 			for _, c := range part {
-				c.drop(ws.StatusGoingAway, "server shutting down", ReasonShutdown, true)
+				c.drop(StatusServiceRestart, ShutdownReason, ReasonShutdown, true)
 			}
 		}()
 	}

@@ -37,7 +37,12 @@ const (
 	busRetryMax = time.Second
 )
 
-// Bus is a server.Bus over Redis pub/sub on the channel prefix+"events".
+// Bus is a server.Bus over Redis pub/sub on the channel prefix+"events";
+// on a Redis Cluster over sharded pub/sub (SPUBLISH, SSUBSCRIBE), so that
+// every event of the channel goes through the one master of its slot, in
+// order (plain PUBLISH enters the cluster at any node and is forwarded to
+// all, so two publishes may arrive swapped), and a publish does not reach
+// every node.
 // Each Bus keeps one subscription (one receive loop) and fans messages out
 // to its local subscribers on one delivery goroutine; it resubscribes on its
 // own after Redis restarts. Events published while the subscription is down
@@ -45,6 +50,7 @@ const (
 type Bus struct {
 	rc      rueidis.Client
 	channel string
+	sharded bool          // SPUBLISH/SSUBSCRIBE: on a cluster
 	timeout time.Duration // per publish
 	br      breaker
 	log     *slog.Logger
@@ -68,7 +74,7 @@ func NewBus(rc rueidis.Client, cfg Config, log *slog.Logger) (*Bus, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	b := &Bus{rc: rc, channel: cfg.Prefix + "events", timeout: cfg.ReadTimeout, log: log, msgs: make(chan string, busBuffer), cancel: cancel}
+	b := &Bus{rc: rc, channel: cfg.Prefix + "events", sharded: isCluster(rc), timeout: cfg.ReadTimeout, log: log, msgs: make(chan string, busBuffer), cancel: cancel}
 	ready := make(chan struct{})
 	b.done.Add(2)
 	go b.receive(ctx, ready)
@@ -88,7 +94,7 @@ func (b *Bus) receive(ctx context.Context, ready chan struct{}) {
 	defer close(b.msgs)
 	var once sync.Once
 	hook := rueidis.WithOnSubscriptionHook(ctx, func(s rueidis.PubSubSubscription) {
-		if s.Kind == "subscribe" {
+		if s.Kind == "subscribe" || s.Kind == "ssubscribe" {
 			b.connected.Store(true)
 			once.Do(func() { close(ready) })
 		}
@@ -96,7 +102,11 @@ func (b *Bus) receive(ctx context.Context, ready chan struct{}) {
 	wait := busRetryMin
 	for {
 		start := time.Now()
-		err := b.rc.Receive(hook, b.rc.B().Subscribe().Channel(b.channel).Build(), func(m rueidis.PubSubMessage) {
+		sub := b.rc.B().Subscribe().Channel(b.channel).Build()
+		if b.sharded {
+			sub = b.rc.B().Ssubscribe().Channel(b.channel).Build()
+		}
+		err := b.rc.Receive(hook, sub, func(m rueidis.PubSubMessage) {
 			select {
 			case b.msgs <- m.Message:
 			default:
@@ -146,6 +156,9 @@ func (b *Bus) Publish(ctx context.Context, ev server.Event) error {
 		return fmt.Errorf("cannot encode event: %w", err)
 	}
 	cmd := b.rc.B().Publish().Channel(b.channel).Message(rueidis.BinaryString(data)).Build()
+	if b.sharded {
+		cmd = b.rc.B().Spublish().Channel(b.channel).Message(rueidis.BinaryString(data)).Build()
+	}
 	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
 	if err := b.rc.Do(ctx, cmd).Error(); err != nil {

@@ -28,8 +28,9 @@ var (
 // holding the key, which drops its local copy (typically under a few ms).
 // When a connection breaks, the entries it filled are dropped at once, so a
 // value cached before an outage is never served after it; while a dead
-// connection is not yet noticed (a network partition: up to ReadTimeout)
-// local copies are still served, as in rueidis itself.
+// connection is not yet noticed (a network partition: up to a second plus
+// DeadAfter(ReadTimeout), 3 s with the defaults) local copies are still
+// served, as in rueidis itself; one late reply fails its caller only.
 //
 // An instance reads its own writes at once: a key this instance wrote in
 // the last second is read with a plain GET, because the invalidation of its
@@ -46,6 +47,7 @@ type Cache struct {
 	br      breaker
 	guard   writeGuard
 	local   *localCache // nil: no direct lookups
+	cluster bool        // rc routes by slot
 
 	localHits  [localShards]paddedCounter // by localCache shard: no shared write on the hit path
 	remoteHits atomic.Uint64
@@ -62,7 +64,7 @@ type paddedCounter struct {
 func NewCache(rc rueidis.Client, cfg Config) *Cache {
 	cfg = cfg.withDefaults()
 	fasttime.Start()
-	c := &Cache{rc: rc, prefix: cacheKeyPrefix(cfg), ttl: cfg.CacheTTL, timeout: cfg.ReadTimeout}
+	c := &Cache{rc: rc, prefix: cacheKeyPrefix(cfg), ttl: cfg.CacheTTL, timeout: cfg.ReadTimeout, cluster: isCluster(rc)}
 	if l := localCacheOf(rc); l != nil && l.strip == c.prefix {
 		c.local = l
 	}
@@ -152,13 +154,9 @@ func (c *Cache) Delete(ctx context.Context, keys ...string) error {
 	if !c.br.allow() {
 		return unavailable("cache unavailable", errBreakerOpen)
 	}
-	ks := make([]string, len(keys))
-	for i, key := range keys {
-		ks[i] = c.prefix + key
-	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	err := c.rc.Do(ctx, c.rc.B().Del().Key(ks...).Build()).Error()
+	err := c.del(ctx, keys)
 	for _, key := range keys {
 		c.guard.mark(key)
 	}
@@ -166,6 +164,28 @@ func (c *Cache) Delete(ctx context.Context, keys ...string) error {
 		return c.fail("delete", err)
 	}
 	c.br.record(nil)
+	return nil
+}
+
+// del deletes keys in one round trip: one DEL, or on a cluster one DEL per
+// key, pipelined (the keys of a Delete are in different slots).
+func (c *Cache) del(ctx context.Context, keys []string) error {
+	if len(keys) == 1 || !c.cluster {
+		ks := make([]string, len(keys))
+		for i, key := range keys {
+			ks[i] = c.prefix + key
+		}
+		return c.rc.Do(ctx, c.rc.B().Del().Key(ks...).Build()).Error()
+	}
+	cmds := make(rueidis.Commands, len(keys))
+	for i, key := range keys {
+		cmds[i] = c.rc.B().Del().Key(c.prefix + key).Build()
+	}
+	for _, r := range c.rc.DoMulti(ctx, cmds...) {
+		if err := r.Error(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -2,8 +2,10 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -20,7 +22,8 @@ type client struct {
 
 // NewClient connects to cfg's Redis with client-side caching (RESP3
 // tracking, OPTIN) on, retries off (this package fails fast and lets the
-// caller decide), replies bounded by cfg.ReadTimeout and connection attempts
+// caller decide), each caller's wait bounded by cfg.ReadTimeout, a silent
+// connection closed after DeadAfter(cfg.ReadTimeout), and connection attempts
 // by cfg.DialTimeout. It answers an error coded EUNAVAILABLE when Redis does
 // not answer a PING now: asking for Redis and not getting it must stop
 // start-up, never fall back silently. Close the client when done.
@@ -32,19 +35,35 @@ func NewClient(cfg Config) (rueidis.Client, error) {
 	}
 	rc, err := rueidis.NewClient(clientOption(cfg, local))
 	if err != nil {
-		return nil, unavailable(fmt.Sprintf("cannot connect to redis at %s", cfg.Addr), err)
+		return nil, unavailable(fmt.Sprintf("cannot connect to redis at %s", cfg.target()), err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.DialTimeout+cfg.ReadTimeout)
 	defer cancel()
 	if err := rc.Do(ctx, rc.B().Ping().Build()).Error(); err != nil {
 		rc.Close()
-		return nil, unavailable(fmt.Sprintf("cannot ping redis at %s", cfg.Addr), err)
+		return nil, unavailable(fmt.Sprintf("cannot ping redis at %s", cfg.target()), err)
+	}
+	if len(cfg.Cluster) > 0 && rc.Mode() != rueidis.ClientModeCluster {
+		rc.Close()
+		return nil, unavailable(fmt.Sprintf("redis at %s is not a cluster", cfg.target()), errors.New("cluster support disabled on the server"))
 	}
 	if tracing.Enabled() {
 		rc = tracedClient{rc}
 	}
 	return &client{Client: rc, local: local}, nil
 }
+
+// target names cfg's Redis in messages.
+func (c Config) target() string {
+	if len(c.Cluster) > 0 {
+		return "cluster " + strings.Join(c.Cluster, ",")
+	}
+	return c.Addr
+}
+
+// isCluster reports whether rc routes by slot (a command must not touch
+// keys of several slots).
+func isCluster(rc rueidis.Client) bool { return rc.Mode() == rueidis.ClientModeCluster }
 
 func clientOption(cfg Config, local *localCache) rueidis.ClientOption {
 	opt := rueidis.ClientOption{
@@ -54,15 +73,23 @@ func clientOption(cfg Config, local *localCache) rueidis.ClientOption {
 		ClientName:        "echosenseix",
 		ForceSingleClient: true,
 		Dialer:            net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: time.Second},
-		// A reply pending longer than this closes the connection: every
-		// caller waiting on it fails instead of hanging on a stuck Redis.
-		ConnWriteTimeout:    max(cfg.ReadTimeout, 100*time.Millisecond),
+		// Callers are bounded by ReadTimeout through their contexts; the
+		// connection (and the client-side entries it filled) is given up
+		// only after DeadAfter of silence (see DeadAfter).
+		ConnWriteTimeout:    DeadAfter(cfg.ReadTimeout),
 		DisableRetry:        true,
 		DisableCache:        cfg.DisableLocalCache,
 		BlockingPoolSize:    64,
 		ReadBufferEachConn:  64 << 10,
 		WriteBufferEachConn: 64 << 10,
 		TLSConfig:           cfg.TLS,
+	}
+	if len(cfg.Cluster) > 0 {
+		// One connection set per node; each node's invalidations reach
+		// the connStore of the connection that read the key, so the
+		// client-side cache works per node. Replicas are not read.
+		opt.InitAddress, opt.ShuffleInit = cfg.Cluster, true
+		opt.ForceSingleClient, opt.SelectDB = false, 0
 	}
 	if local != nil {
 		opt.NewCacheStoreFn = func(rueidis.CacheStoreOption) rueidis.CacheStore { return local.store() }

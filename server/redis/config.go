@@ -28,13 +28,19 @@ type Config struct {
 	Addr     string // host:port; default "127.0.0.1:6379"
 	Password string
 	DB       int
+	// Cluster, when set, holds the seed addresses (host:port) of a Redis
+	// Cluster and Addr and DB are ignored: the client learns the slot map
+	// from them and follows it through failovers. Keys that one command or
+	// script touches together carry a hash tag (see the package doc).
+	Cluster []string
 	// Prefix is prepended to every key and channel; default DefaultPrefix.
 	Prefix string
 	// DialTimeout bounds one connection attempt; default 1 s.
 	DialTimeout time.Duration
-	// ReadTimeout bounds the wait for one reply: a connection with a reply
-	// pending longer than this is closed and its callers fail
-	// (EUNAVAILABLE); default 500 ms.
+	// ReadTimeout bounds the wait for one reply (REDIS_TIMEOUT): the caller
+	// gets EUNAVAILABLE and the connection stays open; default 500 ms. A
+	// connection is given up (and with it every client-side entry it
+	// filled) only when it stays silent for DeadAfter(ReadTimeout).
 	ReadTimeout time.Duration
 	// LocalCacheBytes bounds the client-side cache of one client (all its
 	// connections), in bytes (approximate: key, value and bookkeeping),
@@ -52,6 +58,29 @@ type Config struct {
 	// DisableLocalCache turns client-side caching off: every Cache.Get is a
 	// round trip (for comparison, or a Redis without RESP3 tracking).
 	DisableLocalCache bool
+}
+
+// deadFactor: a connection whose health PING (sent after a second without
+// any reply) is unanswered for deadFactor x ReadTimeout is closed.
+const deadFactor = 4
+
+// DeadAfter is how long a connection may go without answering its health
+// PING before it is closed: deadFactor x readTimeout, at least a second.
+//
+// rueidis runs that PING (every Dialer.KeepAlive without a reply) with
+// ClientOption.ConnWriteTimeout and, when it passes, closes the whole
+// connection; its client-side cache store then drops every entry the
+// connection filled (the invalidations that kept them coherent are gone).
+// One caller's late reply must not cost that: the caller is bounded by its
+// own context (ReadTimeout), which in rueidis' pipelined mode (always on
+// with client-side caching) abandons the call without touching the
+// connection. So the connection's own bound is several replies long: a
+// Redis stalled by one slow command, or this process paused by the
+// scheduler or GC, keeps its cache; a dead peer is still found within
+// Dialer.KeepAlive + DeadAfter (3 s with the defaults), which also bounds
+// how long a partitioned instance serves its local copies.
+func DeadAfter(readTimeout time.Duration) time.Duration {
+	return max(deadFactor*readTimeout, time.Second)
 }
 
 func (c Config) withDefaults() Config {
@@ -111,6 +140,58 @@ func ParseURL(s string) (Config, error) {
 	}
 	if u.Scheme == "rediss" {
 		cfg.TLS = &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12}
+	}
+	return cfg, nil
+}
+
+// ParseClusterAddrs reads a REDIS_CLUSTER_ADDRS: a comma list of the
+// seed nodes of a Redis Cluster, each host:port or a redis:// (rediss://)
+// URL as ParseURL takes it. URLs give the password and TLS; when several
+// do, they must agree, and a db other than 0 is refused (a cluster has
+// only db 0). It answers a Config with Cluster set and Addr the first
+// seed.
+func ParseClusterAddrs(s string) (Config, error) {
+	var cfg Config
+	first, haveURL := true, false
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		var node Config
+		if strings.Contains(item, "://") {
+			n, err := ParseURL(item)
+			if err != nil {
+				return Config{}, err
+			}
+			if n.DB != 0 {
+				return Config{}, fmt.Errorf("cannot parse redis cluster address %q: a cluster has only db 0", item)
+			}
+			node = n
+		} else {
+			host, port, err := net.SplitHostPort(item)
+			if err != nil || host == "" {
+				return Config{}, fmt.Errorf("cannot parse redis cluster address %q: want host:port or redis://host:port", item)
+			}
+			if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+				return Config{}, fmt.Errorf("cannot parse redis cluster address %q: port %q is not 1-65535", item, port)
+			}
+			node.Addr = item
+		}
+		if strings.Contains(item, "://") {
+			if haveURL && (node.Password != cfg.Password || (node.TLS != nil) != (cfg.TLS != nil)) {
+				return Config{}, fmt.Errorf("cannot parse redis cluster addresses: %q disagrees with the other URLs on password or TLS", item)
+			}
+			cfg.Password, cfg.TLS, haveURL = node.Password, node.TLS, true
+		}
+		if first {
+			cfg.Addr = node.Addr
+		}
+		first = false
+		cfg.Cluster = append(cfg.Cluster, node.Addr)
+	}
+	if len(cfg.Cluster) == 0 {
+		return Config{}, fmt.Errorf("cannot parse redis cluster addresses: none given")
 	}
 	return cfg, nil
 }

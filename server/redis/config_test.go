@@ -1,6 +1,7 @@
 package redis_test
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/echosenseix/echosenseix/server"
@@ -43,7 +44,7 @@ func TestParseURL(t *testing.T) {
 			t.Errorf("ParseURL(%q) TLS server name = %q; want %q", tt.in, gotTLS, tt.wantTLS)
 		}
 		got.TLS = nil
-		if got != tt.want {
+		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("ParseURL(%q) = %+v; want %+v", tt.in, got, tt.want)
 		}
 	}
@@ -53,5 +54,22 @@ func TestNewClientUnreachable(t *testing.T) {
 	_, err := redis.NewClient(redis.Config{Addr: "127.0.0.1:1"})
 	if got := server.ErrorCode(err); got != server.EUNAVAILABLE {
 		t.Fatalf("NewClient(unreachable) code = %q (%v); want %q", got, err, server.EUNAVAILABLE)
+	}
+}
+
+func TestParseClusterAddrs(t *testing.T) {
+	got, err := redis.ParseClusterAddrs("10.0.0.1:7000, 10.0.0.2:7001,redis://:pw@10.0.0.3:7002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"10.0.0.1:7000", "10.0.0.2:7001", "10.0.0.3:7002"}
+	if !reflect.DeepEqual(got.Cluster, want) || got.Password != "pw" || got.Addr != want[0] {
+		t.Errorf("ParseClusterAddrs = %+v; want Cluster %v, password pw", got, want)
+	}
+	for _, bad := range []string{"", " , ", "10.0.0.1", "10.0.0.1:0", "redis://h:1/2",
+		"redis://:a@h:1,redis://:b@h:2", "rediss://h:1,redis://h:2", "http://h:1"} {
+		if _, err := redis.ParseClusterAddrs(bad); err == nil {
+			t.Errorf("ParseClusterAddrs(%q) = nil error; want one", bad)
+		}
 	}
 }

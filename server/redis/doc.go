@@ -10,6 +10,22 @@
 // Every key and channel carries Config.Prefix so several deployments (and
 // tests) share one Redis. The job queue lives in server/redis/queue (asynq).
 //
+// Redis Cluster (Config.Cluster, REDIS_CLUSTER_ADDRS): the client follows
+// the slot map (MOVED after a failover), and the client-side cache works per
+// node: each node pushes the invalidations of the keys read from it, and a
+// demoted master still pushes them as it replicates the new master's
+// writes. Keys that one command or script touches together share a hash
+// tag, and only those: the login throttle's three keys of an attempt (one
+// Lua script) live under "login:{throttle}:", so the whole throttle sits in
+// one slot; asynq keeps each queue's keys under "asynq:{<queue>}:" for its
+// scripts. Sessions and the per-user index carry no tag on purpose: every
+// command on them is single-key (several are pipelined, which the cluster
+// client splits by slot), so a busy user's sessions spread over the
+// shards. A Cache Delete of several keys becomes one DEL per key,
+// pipelined. The Bus uses sharded pub/sub (SPUBLISH/SSUBSCRIBE): its
+// channel's slot owner orders the events, and a publish does not go to
+// every node.
+//
 // Degraded mode: when Redis is unreachable every call fails fast with an
 // error coded server.EUNAVAILABLE — bounded by Config.ReadTimeout, and
 // short-circuited by a breaker after consecutive failures so that waiting

@@ -90,3 +90,63 @@ func TestCacheRedisHung(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestCacheLateReplyKeepsLocalCopies: a Redis that stalls for longer than
+// ReadTimeout (one slow command, or this process paused) fails the callers
+// waiting on it within ReadTimeout, but keeps the connection, and so the
+// client-side copies it filled: the same Get is a local hit afterwards.
+// Only a connection silent for redis.DeadAfter is given up.
+func TestCacheLateReplyKeepsLocalCopies(t *testing.T) {
+	srv := stack.NewRedisServer(t)
+	pid := redisPID(t, srv.Addr)
+	cfg := redis.Config{Addr: srv.Addr, Prefix: "es_late:", ReadTimeout: 500 * time.Millisecond}
+	// rueidis checks a connection every second (Dialer.KeepAlive) and PINGs
+	// it when nothing came back since the last check: within a 2.6 s stall
+	// a PING starts by 2 s and, with a bound of ReadTimeout, would time out
+	// (and drop the connection) before Redis answers again.
+	stall := 2600 * time.Millisecond
+	if time.Second+redis.DeadAfter(cfg.ReadTimeout) <= stall {
+		t.Fatalf("DeadAfter(%v) = %v; the test needs 1 s + it above the %v stall", cfg.ReadTimeout, redis.DeadAfter(cfg.ReadTimeout), stall)
+	}
+	c := newCache(t, cfg)
+	writer := newCache(t, cfg) // another instance writes: no write window on c
+	mustSet(t, writer, "k", "v")
+	mustGet(t, c, "k")
+	before := c.CacheStats()
+	if v, ok := mustGet(t, c, "k"); !ok || string(v) != "v" || c.CacheStats().LocalHits != before.LocalHits+1 {
+		t.Fatalf("second Get = %q, %v, local hits %d -> %d; want a local hit of v", v, ok, before.LocalHits, c.CacheStats().LocalHits)
+	}
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	cont := time.AfterFunc(stall, func() { _ = syscall.Kill(pid, syscall.SIGCONT) })
+	defer func() { cont.Stop(); _ = syscall.Kill(pid, syscall.SIGCONT) }()
+	start := time.Now()
+	if _, _, err := c.Get(context.Background(), "other"); server.ErrorCode(err) != server.EUNAVAILABLE {
+		t.Errorf("Get on a stalled Redis = %v; want EUNAVAILABLE", err)
+	}
+	if took := time.Since(start); took > cfg.ReadTimeout+300*time.Millisecond {
+		t.Errorf("Get on a stalled Redis took %v; want about ReadTimeout (%v)", took, cfg.ReadTimeout)
+	}
+	time.Sleep(time.Until(start.Add(stall + 300*time.Millisecond)))
+	if n := c.CacheStats().Entries; n < 1 {
+		t.Errorf("client-side entries after a %v stall: %d; want the copy of k kept (the connection survived)", stall, n)
+	}
+	mid := c.CacheStats().LocalHits
+	if v, ok := mustGet(t, c, "k"); !ok || string(v) != "v" || c.CacheStats().LocalHits != mid+1 {
+		t.Errorf("Get after the stall = %q, %v, local hits %d -> %d; want a local hit of v", v, ok, mid, c.CacheStats().LocalHits)
+	}
+	// Coherence is intact on the kept connection: a write elsewhere still
+	// invalidates the copy.
+	mustSet(t, writer, "k", "w")
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		if v, _ := mustGet(t, c, "k"); string(v) == "w" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Get after a write elsewhere still old 3s later")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -197,5 +198,24 @@ func testForgotten(t *testing.T, newThrottle New) {
 	time.Sleep(lim.Window + lim.Backoff + 100*time.Millisecond)
 	if got := allowedOf(t, th, 3, acct, addr); got != 2 {
 		t.Fatalf("after the window: got %d allowed; want 2 (counters forgotten)", got)
+	}
+}
+
+// BenchmarkAttempt measures th.Attempt over 1,024 accounts and 256
+// addresses: the cost a login pays before its password check. th must allow
+// every attempt (limits of 1 << 30).
+func BenchmarkAttempt(b *testing.B, th server.LoginThrottle) {
+	accts, addrs := make([]string, 1024), make([]string, 1024)
+	for i := range accts {
+		accts[i], addrs[i] = "user"+strconv.Itoa(i)+"@example.com", "203.0.113."+strconv.Itoa(i%256)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := th.Attempt(ctx, accts[i%1024], addrs[i%1024]); err != nil {
+			b.Fatal(err)
+		}
+		i++
 	}
 }

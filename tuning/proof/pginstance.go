@@ -3,29 +3,28 @@ package proof
 import (
 	"context"
 	"fmt"
-	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/echosenseix/echosenseix/internal/pglocal"
 )
 
-// pgInstance is a throwaway Postgres started from the local binaries on a
-// free port, its data in a temp dir removed by stop.
+// pgInstance is a throwaway Postgres started from the local binaries
+// (internal/pglocal) on a free port, its data in a temp dir removed by stop.
 type pgInstance struct {
-	bin, dir string
-	Port     int
+	c    *pglocal.Cluster
+	bin  string
+	Port int
 }
 
 // DSN of the instance's postgres database.
-func (p *pgInstance) DSN() string {
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", p.Port)
-}
+func (p *pgInstance) DSN() string { return p.c.DSN() }
 
 // pgBinDir is the directory holding initdb, pg_ctl, psql and pgbench
-// together: Debian's versioned one first, else initdb's on PATH.
+// together: Debian's versioned one first, else pgbench's on PATH.
 func pgBinDir() (string, error) {
 	if m, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pgbench"); len(m) > 0 {
 		return filepath.Dir(m[len(m)-1]), nil
@@ -36,65 +35,30 @@ func pgBinDir() (string, error) {
 	return "", fmt.Errorf("cannot find pgbench (Postgres binaries)")
 }
 
-// asPostgres runs a Postgres binary as the postgres user when root (the
-// server refuses root).
-func asPostgres(ctx context.Context, name string, args ...string) *exec.Cmd {
-	if os.Geteuid() == 0 {
-		return exec.CommandContext(ctx, "runuser", append([]string{"-u", "postgres", "--", name}, args...)...)
-	}
-	return exec.CommandContext(ctx, name, args...)
-}
-
-// startPostgres runs initdb, appends conf to postgresql.conf and starts
-// the server on a free loopback port.
+// startPostgres runs initdb and starts the server on a free loopback port
+// with conf as its configuration (on top of initdb's defaults; no setting
+// forced on the command line, so the profile measured is conf alone).
 func startPostgres(ctx context.Context, conf string) (*pgInstance, error) {
 	bin, err := pgBinDir()
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "es-proof-pg-")
+	c, err := pglocal.Init(ctx, "es-proof-pg-", bin)
 	if err != nil {
-		return nil, fmt.Errorf("cannot create postgres dir: %w", err)
-	}
-	p := &pgInstance{bin: bin, dir: dir}
-	if os.Geteuid() == 0 {
-		if out, err := exec.Command("chown", "postgres", dir).CombinedOutput(); err != nil {
-			os.RemoveAll(dir)
-			return nil, fmt.Errorf("cannot chown %s: %v: %s", dir, err, out)
-		}
-	}
-	data := filepath.Join(dir, "data")
-	if out, err := asPostgres(ctx, filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "-A", "trust").CombinedOutput(); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("cannot initdb: %v: %s", err, out)
-	}
-	if p.Port, err = freePort(); err != nil {
-		os.RemoveAll(dir)
 		return nil, err
 	}
-	base := fmt.Sprintf("\nport = %d\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\n", p.Port, dir)
-	f, err := os.OpenFile(filepath.Join(data, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
-	if err == nil {
-		_, err = f.WriteString(base + conf)
-		f.Close()
+	if _, err := c.Start(ctx, conf); err != nil {
+		c.Remove()
+		return nil, fmt.Errorf("cannot start postgres: %w", err)
 	}
-	if err != nil {
-		p.stop()
-		return nil, fmt.Errorf("cannot write postgresql.conf: %w", err)
-	}
-	if out, err := asPostgres(ctx, filepath.Join(bin, "pg_ctl"), "-D", data, "-l", filepath.Join(dir, "log"), "-w", "-t", "60", "start").CombinedOutput(); err != nil {
-		log, _ := os.ReadFile(filepath.Join(dir, "log"))
-		p.stop()
-		return nil, fmt.Errorf("cannot start postgres: %v: %s %s", err, out, lastLine(string(log)))
-	}
-	return p, nil
+	return &pgInstance{c: c, bin: bin, Port: c.Port}, nil
 }
 
 func (p *pgInstance) stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	_ = asPostgres(ctx, filepath.Join(p.bin, "pg_ctl"), "-D", filepath.Join(p.dir, "data"), "-m", "fast", "stop").Run()
-	os.RemoveAll(p.dir)
+	p.c.Stop(ctx, "fast")
+	p.c.Remove()
 }
 
 // show answers SHOW name on the instance.
@@ -105,18 +69,4 @@ func (p *pgInstance) show(ctx context.Context, name string) string {
 		return "?"
 	}
 	return strings.TrimSpace(string(out))
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("cannot find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
 }

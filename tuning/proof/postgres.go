@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/procfs"
 
+	"github.com/echosenseix/echosenseix/internal/pglocal"
 	"github.com/echosenseix/echosenseix/loadtests/tunecli"
 )
 
@@ -149,7 +150,7 @@ func runIngest(ctx context.Context, bin string, p *pgInstance) (float64, error) 
 	out, err := cmd.CombinedOutput()
 	m := rowsRe.FindStringSubmatch(string(out))
 	if err != nil || m == nil {
-		return 0, fmt.Errorf("cannot run the ingestion benchmark: %v: %s", err, lastLine(string(out)))
+		return 0, fmt.Errorf("cannot run the ingestion benchmark: %v: %s", err, pglocal.LastLines(string(out), 1))
 	}
 	return strconv.ParseFloat(m[1], 64)
 }
@@ -158,7 +159,7 @@ func pgbench(ctx context.Context, p *pgInstance, args ...string) (string, error)
 	base := []string{"-h", "127.0.0.1", "-p", strconv.Itoa(p.Port), "-U", "postgres"}
 	out, err := exec.CommandContext(ctx, filepath.Join(p.bin, "pgbench"), append(base, append(args, "postgres")...)...).CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("cannot run pgbench %s: %v: %s", strings.Join(args, " "), err, lastLine(string(out)))
+		return "", fmt.Errorf("cannot run pgbench %s: %v: %s", strings.Join(args, " "), err, pglocal.LastLines(string(out), 1))
 	}
 	return string(out), nil
 }
@@ -182,7 +183,7 @@ func pgbenchSelect(ctx context.Context, p *pgInstance, seconds int) (float64, er
 	}
 	m := tpsRe.FindStringSubmatch(out)
 	if m == nil {
-		return 0, fmt.Errorf("cannot read pgbench tps: %s", lastLine(out))
+		return 0, fmt.Errorf("cannot read pgbench tps: %s", pglocal.LastLines(out, 1))
 	}
 	return strconv.ParseFloat(m[1], 64)
 }

@@ -4,7 +4,8 @@
 //	loadgen run --tier smoke --url http://127.0.0.1:5000 --seed seed.json --out DIR [--server-pid PID]
 //	loadgen fixed --url http://127.0.0.1:8080/ --conns 256 --duration 10s [--warmup 2s] [--json FILE]
 //	loadgen rate --url http://127.0.0.1:8080/ --rate 5000 --conns 64 --duration 10s [--json FILE]
-//	loadgen compare old.json new.json [--tolerance 10%]
+//	loadgen compare old.json new.json [--tolerance 10%]   (either may be .json.gz)
+//	loadgen report DIR...   (rewrites DIR/report.html from DIR/results.json[.gz])
 //	loadgen worker   (internal: one process of a multi-process run, spec on stdin)
 //
 // Exit codes: 0 thresholds held, 1 thresholds missed or regression, 2 usage
@@ -36,7 +37,7 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-const usage = `usage: loadgen run|fixed|rate|compare|worker [flags]   (loadgen CMD -h for flags)`
+const usage = `usage: loadgen run|fixed|rate|compare|report|worker [flags]   (loadgen CMD -h for flags)`
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runLoad(ctx, args[0], args[1:], stdout, stderr)
 	case "compare":
 		return compare(args[1:], stdout, stderr)
+	case "report":
+		return report(args[1:], stderr)
 	case "worker":
 		return loadgen.WorkerMain(ctx, stdin, stdout)
 	}
@@ -70,6 +73,7 @@ func runTier(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	procs := fs.Int("processes", 0, "generator processes (default: from the tier and --max-conns)")
 	maxConns := fs.Int("max-conns", loadgen.DefaultMaxConnsPerProcess, "connections per generator process")
 	hostProfile := fs.String("host-profile", "", "JSON file stating the tuning profile the run is under (written by loadtest); goes in the report header")
+	metricsAddr := fs.String("metrics-addr", "", "serve the generator's own /metrics here while it runs, e.g. 127.0.0.1:9465 (default: none)")
 	if err := fs.Parse(args); err != nil {
 		return loadgen.ExitUsage
 	}
@@ -97,8 +101,13 @@ func runTier(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "loadgen: tier %s: %d users, %.0f requests/s implied (%d processes), %s\n",
 		tier.Name, tier.Users, tier.RequestsPerSecond(), max(*procs, tier.Processes(*maxConns)), tier.Duration())
+	metrics, code := serveMetrics(ctx, *metricsAddr, stderr)
+	if code != 0 {
+		return code
+	}
 	res, err := loadgen.Run(ctx, loadgen.RunConfig{
-		TierConfig:         loadgen.TierConfig{Tier: tier, BaseURL: *baseURL, WSURL: *wsURL, Seed: seed, ServerPID: *pid, Progress: stderr},
+		TierConfig: loadgen.TierConfig{Tier: tier, BaseURL: *baseURL, WSURL: *wsURL, Seed: seed, ServerPID: *pid,
+			Progress: stderr, Metrics: metrics},
 		MaxConnsPerProcess: *maxConns, Processes: *procs,
 	})
 	if err != nil {
@@ -114,6 +123,21 @@ func runTier(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprint(stdout, loadgen.Summary(res))
 	fmt.Fprintf(stdout, "\nreport: %s\n", dir)
 	return loadgen.ExitCode(res)
+}
+
+// serveMetrics serves the generator's /metrics on addr ("" : none).
+func serveMetrics(ctx context.Context, addr string, stderr io.Writer) (*loadgen.Metrics, int) {
+	if addr == "" {
+		return nil, 0
+	}
+	m := loadgen.NewMetrics()
+	got, err := m.Serve(ctx, addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "loadgen:", err)
+		return nil, loadgen.ExitUsage
+	}
+	fmt.Fprintf(stderr, "loadgen: metrics on http://%s/metrics\n", got)
+	return m, 0
 }
 
 type headerFlag http.Header
@@ -140,6 +164,7 @@ func runLoad(ctx context.Context, mode string, args []string, stdout, stderr io.
 	warm := fs.Duration("warmup", 0, "warm-up before measuring")
 	pid := fs.Int("server-pid", 0, "server pid (CPU time in the result)")
 	jsonOut := fs.String("json", "", "write the result JSON here")
+	metricsAddr := fs.String("metrics-addr", "", "serve the generator's own /metrics here while it runs (default: none)")
 	hdr := http.Header{}
 	fs.Var(headerFlag(hdr), "H", `header "Name: value" (repeatable)`)
 	if err := fs.Parse(args); err != nil || *url == "" {
@@ -150,14 +175,18 @@ func runLoad(ctx context.Context, mode string, args []string, stdout, stderr io.
 	if *body != "" {
 		b = []byte(*body)
 	}
+	metrics, code := serveMetrics(ctx, *metricsAddr, stderr)
+	if code != 0 {
+		return code
+	}
 	var res *loadgen.Result
 	var err error
 	if mode == "fixed" {
 		res, err = loadgen.RunFixed(ctx, loadgen.FixedConfig{URL: *url, Method: *method, Header: hdr, Body: b,
-			Conns: *conns, Duration: *dur, Warmup: *warm, ServerPID: *pid, Progress: stderr})
+			Conns: *conns, Duration: *dur, Warmup: *warm, ServerPID: *pid, Progress: stderr, Metrics: metrics})
 	} else {
 		res, err = loadgen.RunRate(ctx, loadgen.RateConfig{URL: *url, Method: *method, Header: hdr, Body: b,
-			Rate: *rate, Conns: *conns, Duration: *dur, Warmup: *warm, ServerPID: *pid, Progress: stderr})
+			Rate: *rate, Conns: *conns, Duration: *dur, Warmup: *warm, ServerPID: *pid, Progress: stderr, Metrics: metrics})
 	}
 	if err != nil && res == nil {
 		fmt.Fprintln(stderr, "loadgen:", err)
@@ -172,6 +201,21 @@ func runLoad(ctx context.Context, mode string, args []string, stdout, stderr io.
 		}
 	}
 	return loadgen.ExitCode(res)
+}
+
+// report regenerates the report.html of each run directory named.
+func report(dirs []string, stderr io.Writer) int {
+	if len(dirs) == 0 {
+		fmt.Fprintln(stderr, "usage: loadgen report DIR...")
+		return loadgen.ExitUsage
+	}
+	for _, dir := range dirs {
+		if err := loadgen.WriteHTML(dir); err != nil {
+			fmt.Fprintln(stderr, "loadgen:", err)
+			return loadgen.ExitUsage
+		}
+	}
+	return 0
 }
 
 func compare(args []string, stdout, stderr io.Writer) int {

@@ -45,6 +45,8 @@ func TestExitCodes(t *testing.T) {
 		{"compare regression", []string{"compare", good, bad, "--tolerance", "10%"}, 1},
 		{"compare one file", []string{"compare", good}, 2},
 		{"compare bad tolerance", []string{"compare", good, good, "--tolerance", "x"}, 2},
+		{"report without dir", []string{"report"}, 2},
+		{"report of a dir without results", []string{"report", t.TempDir()}, 2},
 	}
 	for _, tc := range tests {
 		code, out, errOut := runCmd(tc.args...)

@@ -22,7 +22,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -237,18 +236,9 @@ func serverEnv(ctx context.Context, tier tiers.Tier, done *cleanup) ([]string, e
 		if err != nil {
 			return nil, fmt.Errorf("cannot get redis: %w", err)
 		}
-		env = append(env, "REDIS_URL="+RedisURL(r))
+		env = append(env, "REDIS_URL="+r.URL())
 	}
 	return env, nil
-}
-
-// RedisURL is the redis:// URL of r.
-func RedisURL(r stack.Redis) string {
-	u := url.URL{Scheme: "redis", Host: r.Addr, Path: "/" + strconv.Itoa(r.DB)}
-	if r.Password != "" {
-		u.User = url.UserPassword("", r.Password)
-	}
-	return u.String()
 }
 
 // SeedArgs are the `echosenseix seed` arguments for a tier.

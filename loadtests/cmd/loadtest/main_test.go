@@ -19,7 +19,7 @@ import (
 
 func TestMain(m *testing.M) { stack.Main(m) }
 
-func TestSeedArgsAndRedisURL(t *testing.T) {
+func TestSeedArgs(t *testing.T) {
 	tr, err := tiers.Load("1k")
 	if err != nil {
 		t.Fatal(err)
@@ -27,18 +27,6 @@ func TestSeedArgsAndRedisURL(t *testing.T) {
 	got := strings.Join(SeedArgs(tr), " ")
 	if want := "seed --orgs 10 --users 100 --agents 10"; got != want {
 		t.Errorf("got %q; want %q", got, want)
-	}
-	tests := []struct {
-		in   stack.Redis
-		want string
-	}{
-		{stack.Redis{Addr: "127.0.0.1:6379"}, "redis://127.0.0.1:6379/0"},
-		{stack.Redis{Addr: "h:1", Password: "p w", DB: 3}, "redis://:p%20w@h:1/3"},
-	}
-	for _, tc := range tests {
-		if got := RedisURL(tc.in); got != tc.want {
-			t.Errorf("RedisURL(%+v) = %q; want %q", tc.in, got, tc.want)
-		}
 	}
 }
 

@@ -56,6 +56,16 @@ type HTTPConfig struct {
 	BodyLimit int `env:"BODY_LIMIT" envDefault:"1048576" unit:"bytes" doc:"largest request body of the JSON routes (documents and webhooks have their own limits); a larger declared Content-Length answers 413 before the body is read"`
 	// HTTP_READ_TIMEOUT, default 30000 ms.
 	ReadTimeout Millis `env:"HTTP_READ_TIMEOUT" envDefault:"30000" unit:"ms" doc:"longest time to read a request"`
+	// HTTP_HEADER_TIMEOUT, default 10000 ms: the whole request head.
+	HeaderTimeout Millis `env:"HTTP_HEADER_TIMEOUT" envDefault:"10000" unit:"ms" doc:"longest time for a request's line and headers, from the accept (first request) or the request's first bytes (next ones) until they are all read; past it the connection is closed (slowloris: HTTP_READ_TIMEOUT only bounds each wait for bytes) and counted in http_connections_refused_total{reason=\"header_timeout\"}"`
+	// MAX_CONNECTIONS, default 0 (auto): open connections per process.
+	MaxConnections int `env:"MAX_CONNECTIONS" envDefault:"0" unit:"connections" doc:"open connections of one process on PORT (WebSockets on it included) past which a new connection's first request is answered 503 with Retry-After and code too_many_connections, then closed, and counted in http_connections_refused_total{reason=\"max_connections\"}; 0 = the open-file limit (RLIMIT_NOFILE) less 1024 descriptors for the pools and files, so clients get an answer instead of hanging in the backlog when accept would fail with EMFILE"`
+	// OVERLOAD_SHEDDING, default true: the adaptive concurrency limit.
+	OverloadShedding bool `env:"OVERLOAD_SHEDDING" envDefault:"true" unit:"bool" doc:"limit the requests running at once adaptively (every route but /health*, /metrics and the WebSocket entry): while the average latency stays within OVERLOAD_TARGET_LATENCY (or twice the lowest 100 ms average of the last minute, at most 1 s) the limit stays at or grows toward OVERLOAD_MAX_CONCURRENCY; above it the limit falls by the ratio, and requests past it answer 503 with Retry-After: 1 and code overloaded at once (http_connections_refused_total{reason=\"overload\"}, http_concurrency_limit)"`
+	// OVERLOAD_TARGET_LATENCY, default 100 ms.
+	OverloadTarget Millis `env:"OVERLOAD_TARGET_LATENCY" envDefault:"100" unit:"ms" doc:"average request latency the overload limit always allows before it lowers the limit"`
+	// OVERLOAD_MAX_CONCURRENCY, default 4096: requests running at once at most.
+	OverloadMax int `env:"OVERLOAD_MAX_CONCURRENCY" envDefault:"4096" unit:"requests" doc:"largest (and starting) overload limit of one process"`
 	// HTTP_WRITE_TIMEOUT, default 30000 ms.
 	WriteTimeout Millis `env:"HTTP_WRITE_TIMEOUT" envDefault:"30000" unit:"ms" doc:"longest time to write a response"`
 	// HTTP_IDLE_TIMEOUT, default 120000 ms.
@@ -88,6 +98,8 @@ type ClusterConfig struct {
 	MaxRestarts int `env:"CLUSTER_MAX_RESTARTS" envDefault:"10" unit:"count" doc:"restarts of one worker slot allowed within 60 s; one more and the slot is given up"`
 	// CLUSTER_SHUTDOWN_TIMEOUT, default 30000 ms: grace period of a shutdown.
 	ShutdownTimeout Millis `env:"CLUSTER_SHUTDOWN_TIMEOUT" envDefault:"30000" unit:"ms" doc:"grace period for in-flight requests on SIGTERM/SIGINT (single process and cluster); exit 1 when it passes"`
+	// SHUTDOWN_DRAIN_DELAY, default 10000 ms: serving on after SIGTERM with readiness 503.
+	DrainDelay Millis `env:"SHUTDOWN_DRAIN_DELAY" envDefault:"10000" unit:"ms" doc:"on SIGTERM, /health/ready answers 503 at once while the server keeps accepting and serving this long, every response saying Connection: close; then the listeners close and CLUSTER_SHUTDOWN_TIMEOUT starts. The default covers the readiness probe of deploy/k8s (periodSeconds 5 x failureThreshold 2 = 10 s, also the time kube-proxy and ingresses take to drop a terminating pod) and haproxy's check (inter 2s fall 2 = 4 s); nginx, which does not probe, learns from the Connection: close answers. Kubernetes' terminationGracePeriodSeconds must exceed this plus CLUSTER_SHUTDOWN_TIMEOUT. SIGINT (Ctrl-C) skips it; 0 = off"`
 	// CLUSTER_LISTEN_MODE, default shared: how workers share the port.
 	ListenMode string `env:"CLUSTER_LISTEN_MODE" envDefault:"shared" unit:"shared|reuseport" doc:"shared: the primary opens one socket and passes it to every worker (no queued connection is lost when a worker dies); reuseport: each worker binds with SO_REUSEPORT"`
 	// CLUSTER_READY_TIMEOUT, default 30000 ms: time a new worker has to report ready.
@@ -116,8 +128,12 @@ type RedisConfig struct {
 	Password string `env:"REDIS_PASSWORD" envDefault:"" unit:"secret" doc:"Redis password (ignored when REDIS_URL is set)"`
 	// REDIS_DB, default 0.
 	DB int `env:"REDIS_DB" envDefault:"0" unit:"index" doc:"Redis database number (ignored when REDIS_URL is set)"`
+	// REDIS_TIMEOUT, default 500 ms: longest wait for one Redis reply.
+	Timeout Millis `env:"REDIS_TIMEOUT" envDefault:"500" unit:"ms" doc:"longest wait for one reply of the cache, session and login-throttle calls; past it the call fails (the cache falls back to Postgres) and the connection stays open. A connection is closed, and the client-side copies it filled dropped, only when its health PING goes unanswered for 4x this (at least 1 s), which also bounds how long a partitioned instance serves its client-side copies (1 s + 4x this). The job queue (2 s) and the event bus (5 s) have their own"`
 	// REDIS_URL, default none: overrides REDIS_HOST/PORT/PASSWORD/DB.
 	URL string `env:"REDIS_URL" envDefault:"" unit:"url" doc:"redis://[:password@]host:port/db, or rediss://... for TLS (the server's certificate is verified for host); overrides REDIS_HOST, REDIS_PORT, REDIS_PASSWORD and REDIS_DB; setting it also puts the event bus on Redis"`
+	// REDIS_CLUSTER_ADDRS, default none: seed nodes of a Redis Cluster.
+	ClusterAddrs string `env:"REDIS_CLUSTER_ADDRS" envDefault:"" unit:"host:port,..." doc:"comma list of seed nodes of a Redis Cluster (host:port, or redis://[:password@]host:port URLs, which must agree on password and TLS; REDIS_PASSWORD applies when none gives one): cache, sessions, login throttle, queue and event bus then use the cluster, following its slot map through failovers; not with REDIS_URL; setting it also puts the event bus on Redis"`
 
 	// Redis over TLS (rediss://): whom to trust.
 	// REDIS_TLS_CA_FILE, default none (the system's roots).
@@ -151,6 +167,21 @@ type DatabaseConfig struct {
 	AcquireTimeout Millis `env:"DATABASE_ACQUIRE_TIMEOUT" envDefault:"10000" unit:"ms" doc:"longest wait for a pool connection; past it the request gets 503 with Retry-After"`
 	// DATABASE_STATEMENT_TIMEOUT, default 30000 ms: server-side statement_timeout.
 	StatementTimeout Millis `env:"DATABASE_STATEMENT_TIMEOUT" envDefault:"30000" unit:"ms" doc:"Postgres statement_timeout of every pool connection"`
+	// DATABASE_REPLICA_URLS, default none: streaming replicas for reads.
+	ReplicaURLs string `env:"DATABASE_REPLICA_URLS" envDefault:"" unit:"urls" doc:"comma list of postgres:// DSNs of streaming replicas of DATABASE_URL: lists, analytics and the lookups behind the cache read from a healthy one (each gets a pool sized like the primary's), everything else from the primary; this instance reads an organization it just wrote from the primary for DATABASE_REPLICA_MAX_LAG + 250 ms; with no replica healthy, reads go to the primary; empty = everything on DATABASE_URL"`
+	// DATABASE_REPLICA_MAX_LAG, default 1000 ms: lag past which a replica is skipped.
+	ReplicaMaxLag Millis `env:"DATABASE_REPLICA_MAX_LAG" envDefault:"1000" unit:"ms" doc:"replication lag (checked every 250 ms) past which a replica serves no reads until it catches up; also sets the read-your-writes window"`
+}
+
+// replicaURLs is DATABASE_REPLICA_URLS as a list.
+func (c DatabaseConfig) replicaURLs() []string {
+	var out []string
+	for u := range strings.SplitSeq(c.ReplicaURLs, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // SessionConfig is the login session store and its one lifetime.
@@ -184,6 +215,8 @@ type RealtimeConfig struct {
 	TokenSecret string `env:"REALTIME_TOKEN_SECRET" envDefault:"" unit:"secret" doc:"HMAC key signing WebSocket tokens; empty = random at start (shared by the workers of one cluster, not by instances)"`
 	// REALTIME_PORT, default 0: dedicated WebSocket port (0 = only PORT).
 	Port int `env:"REALTIME_PORT" envDefault:"0" unit:"port" doc:"0: /ws/realtime-sync is served on PORT only (hijacked HTTP connections, about 18-25 KB each); N: WebSockets are also served on port N (any path) by a dedicated event-driven listener, about 5 KB each with REALTIME_NETPOLL_BUFFER=1024: the 100k-connection mode. Every cluster worker binds N with SO_REUSEPORT; same authentication as on PORT (?token= or the session cookie)"`
+	// REALTIME_MAX_UNSENT_BYTES, default 131072: kernel bytes a non-reading socket may hold.
+	MaxUnsentBytes int `env:"REALTIME_MAX_UNSENT_BYTES" envDefault:"131072" unit:"bytes" doc:"bytes the kernel may hold for one WebSocket that its client has not accepted (written, not yet sent: a client that stopped reading); past it the socket is closed with 1013 and counted in ws_dropped_total{reason=\"backpressure\"}, so a client that never reads costs at most this much kernel memory instead of a send buffer Linux grows to megabytes"`
 	// REALTIME_NETPOLL_BUFFER, default 0 bytes: netpoll's per-connection buffer.
 	NetpollBuffer int `env:"REALTIME_NETPOLL_BUFFER" envDefault:"0" unit:"bytes" doc:"per-connection buffer of every netpoll connection of the process, HTTP included (buffers still grow for larger requests); 0 = netpoll's default (8 KiB in, 4 KiB out); 1024 for the 100k tier"`
 }
@@ -282,9 +315,10 @@ func (c *Config) RedisWanted() bool {
 func (c *Config) QueueRedis() bool { return c.Queue.Provider == "redis" || c.Queue.Provider == "bull" }
 
 // BusRedis reports whether the event bus runs on Redis: BUS_PROVIDER=redis,
-// or auto when any Redis provider is set or REDIS_URL is given.
+// or auto when any Redis provider is set or REDIS_URL or REDIS_CLUSTER_ADDRS
+// is given.
 func (c *Config) BusRedis() bool {
-	return c.Bus.Provider == "redis" || c.Bus.Provider == "auto" && (c.RedisWanted() || c.Redis.URL != "")
+	return c.Bus.Provider == "redis" || c.Bus.Provider == "auto" && (c.RedisWanted() || c.Redis.URL != "" || c.Redis.ClusterAddrs != "")
 }
 
 // BusShared reports whether the event bus reaches every process (Redis or
@@ -296,6 +330,9 @@ func (c *Config) RedisNeeded() bool { return c.RedisWanted() || c.BusRedis() }
 
 // RedisTarget names the Redis settings in force, for error messages.
 func (c *Config) RedisTarget() string {
+	if c.Redis.ClusterAddrs != "" {
+		return "REDIS_CLUSTER_ADDRS=" + redactURLs(c.Redis.ClusterAddrs)
+	}
 	if c.Redis.URL != "" {
 		return "REDIS_URL=" + redactURL(c.Redis.URL)
 	}

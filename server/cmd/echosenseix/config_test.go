@@ -65,10 +65,7 @@ func TestConfigDefaults(t *testing.T) {
 // TestConfigRules checks every validation rule: one bad value each, and the
 // exact start-up line it prints.
 func TestConfigRules(t *testing.T) {
-	tests := []struct {
-		env  map[string]string
-		want string // error text; "" = valid
-	}{
+	tests := []configCase{
 		{map[string]string{"CACHE_PROVIDER": "memcached"}, `CACHE_PROVIDER="memcached": want memory or redis`},
 		{map[string]string{"CACHE_PROVIDER": "redis"}, ""},
 		{map[string]string{"PORT": "0"}, `PORT="0": want a port from 1 to 65535`},
@@ -100,6 +97,11 @@ func TestConfigRules(t *testing.T) {
 		{map[string]string{"REDIS_TLS_INSECURE_SKIP_VERIFY": "true", "REDIS_URL": "redis://h/0"}, `REDIS_TLS_INSECURE_SKIP_VERIFY="true": want false unless REDIS_URL is rediss://`},
 		{map[string]string{"REDIS_TLS_INSECURE_SKIP_VERIFY": "true"}, `REDIS_TLS_INSECURE_SKIP_VERIFY="true": want false unless REDIS_URL is rediss://`},
 		{map[string]string{"REDIS_TLS_INSECURE_SKIP_VERIFY": "true", "REDIS_URL": "rediss://h/0"}, ""},
+		{map[string]string{"REDIS_CLUSTER_ADDRS": "10.0.0.1:7000,10.0.0.2:7000"}, ""},
+		{map[string]string{"REDIS_CLUSTER_ADDRS": "redis://:pw@10.0.0.1:7000,10.0.0.2:7000"}, ""},
+		{map[string]string{"REDIS_CLUSTER_ADDRS": "10.0.0.1"}, `REDIS_CLUSTER_ADDRS="10.0.0.1": want empty, or a comma list of host:port or redis://[:password@]host:port (db 0) agreeing on password and TLS, with REDIS_URL empty`},
+		{map[string]string{"REDIS_CLUSTER_ADDRS": "redis://:pw@h:7000/3"}, `REDIS_CLUSTER_ADDRS="redis://:xxxxx@h:7000/3": want empty, or a comma list of host:port or redis://[:password@]host:port (db 0) agreeing on password and TLS, with REDIS_URL empty`},
+		{map[string]string{"REDIS_CLUSTER_ADDRS": "h:7000", "REDIS_URL": "redis://h:6379/0"}, `REDIS_CLUSTER_ADDRS="h:7000": want empty, or a comma list of host:port or redis://[:password@]host:port (db 0) agreeing on password and TLS, with REDIS_URL empty`},
 		{map[string]string{"QUEUE_PROVIDER": "kafka"}, `QUEUE_PROVIDER="kafka": want memory, redis, bull or rabbitmq`},
 		{map[string]string{"QUEUE_PROVIDER": "rabbitmq"}, ""},
 		{map[string]string{"RABBITMQ_URL": "http://h:5672/"}, `RABBITMQ_URL="http://h:5672/": want amqp://user:password@host:port/vhost (or amqps://)`},
@@ -122,6 +124,10 @@ func TestConfigRules(t *testing.T) {
 		{map[string]string{"DATABASE_ACQUIRE_TIMEOUT": "0"}, `DATABASE_ACQUIRE_TIMEOUT="0": want milliseconds > 0`},
 		{map[string]string{"DATABASE_STATEMENT_TIMEOUT": "0"}, `DATABASE_STATEMENT_TIMEOUT="0": want milliseconds > 0`},
 		{map[string]string{"DATABASE_STATEMENT_TIMEOUT": "1"}, ""},
+		{map[string]string{"DATABASE_URL": "postgres://u@h/db", "DATABASE_REPLICA_URLS": "postgres://u@r1/db, postgres://u@r2/db"}, ""},
+		{map[string]string{"DATABASE_REPLICA_URLS": "postgres://u@r1/db"}, `DATABASE_REPLICA_URLS="postgres://u@r1/db": want empty, or a comma list of postgres://user@host:port/db with DATABASE_URL set`},
+		{map[string]string{"DATABASE_URL": "postgres://u@h/db", "DATABASE_REPLICA_URLS": "mysql://r1/db"}, `DATABASE_REPLICA_URLS="mysql://r1/db": want empty, or a comma list of postgres://user@host:port/db with DATABASE_URL set`},
+		{map[string]string{"DATABASE_REPLICA_MAX_LAG": "0"}, `DATABASE_REPLICA_MAX_LAG="0": want milliseconds > 0`},
 		{map[string]string{"SESSION_STORE": "cookie"}, `SESSION_STORE="cookie": want memory or redis`},
 		{map[string]string{"SESSION_TTL": "0"}, `SESSION_TTL="0": want seconds > 0`},
 		{map[string]string{"HEALTH_CHECK_ENABLED": "maybe"}, `HEALTH_CHECK_ENABLED="maybe": want true or false`},
@@ -152,16 +158,7 @@ func TestConfigRules(t *testing.T) {
 		{map[string]string{"CLUSTER_TEST_CRASH": "startup:x"}, `CLUSTER_TEST_CRASH="startup:x": want empty, startup or startup:<slot>`},
 		{map[string]string{"CLUSTER_TEST_CRASH": "startup:1"}, ""},
 	}
-	for _, tt := range tests {
-		_, err := loadConfig(tt.env)
-		got := ""
-		if err != nil {
-			got = err.Error()
-		}
-		if got != tt.want {
-			t.Errorf("loadConfig(%v): got %q; want %q", tt.env, got, tt.want)
-		}
-	}
+	checkConfigErrors(t, tests)
 }
 
 func TestConfigDerived(t *testing.T) {
@@ -236,6 +233,28 @@ func TestSplitPool(t *testing.T) {
 		gotMax, gotMin := splitPool(tt.maxConns, tt.minConns, tt.workers)
 		if gotMax != tt.wantMax || gotMin != tt.wantMin {
 			t.Errorf("splitPool(%d, %d, %d) = %d, %d; want %d, %d", tt.maxConns, tt.minConns, tt.workers, gotMax, gotMin, tt.wantMax, tt.wantMin)
+		}
+	}
+}
+
+// configCase is a set of variables and the error loadConfig must give for
+// it ("" = valid).
+type configCase struct {
+	env  map[string]string
+	want string
+}
+
+// checkConfigErrors runs loadConfig over every case.
+func checkConfigErrors(t *testing.T, tests []configCase) {
+	t.Helper()
+	for _, tt := range tests {
+		_, err := loadConfig(tt.env)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tt.want {
+			t.Errorf("loadConfig(%v):\n got %q\nwant %q", tt.env, got, tt.want)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/echosenseix/echosenseix/server/internal/origin"
+	"github.com/echosenseix/echosenseix/server/redis"
 )
 
 // hardeningRules validates the request limits, ALLOWED_ORIGINS, APP_ENV,
@@ -36,7 +37,17 @@ func (c *Config) productionRules() []rule {
 		{"REDIS_PASSWORD", "(hidden)", c.Redis.Password == "" || !placeholder(c.Redis.Password), want},
 		{"DATABASE_URL", redactURL(c.Database.URL), !placeholder(urlPassword(c.Database.URL)), "a password of your own in production (APP_ENV=production), not a placeholder"},
 		{"REDIS_URL", redactURL(c.Redis.URL), !placeholder(urlPassword(c.Redis.URL)), "a password of your own in production (APP_ENV=production), not a placeholder"},
+		{"REDIS_CLUSTER_ADDRS", redactURLs(c.Redis.ClusterAddrs), !placeholder(clusterPassword(c.Redis.ClusterAddrs)), "a password of your own in production (APP_ENV=production), not a placeholder"},
 	}
+}
+
+// clusterPassword is the password REDIS_CLUSTER_ADDRS's URLs give, if any.
+func clusterPassword(list string) string {
+	cfg, err := redis.ParseClusterAddrs(list)
+	if err != nil {
+		return ""
+	}
+	return cfg.Password
 }
 
 // Origins is ALLOWED_ORIGINS as a list.

@@ -18,10 +18,7 @@ func TestHardeningRules(t *testing.T) {
 		return m
 	}
 	const wantSecret = "a secret of your own in production (APP_ENV=production), not empty or a placeholder"
-	tests := []struct {
-		env  map[string]string
-		want string // "" = valid
-	}{
+	tests := []configCase{
 		{map[string]string{}, ""},
 		{map[string]string{"DOCUMENT_BODY_LIMIT": "10"}, `DOCUMENT_BODY_LIMIT="10": want bytes from 1024 to 1073741824`},
 		{map[string]string{"WEBHOOK_BODY_LIMIT": "0"}, `WEBHOOK_BODY_LIMIT="0": want bytes from 1024 to 1073741824`},
@@ -46,16 +43,7 @@ func TestHardeningRules(t *testing.T) {
 		{prod("DATABASE_URL", "postgres://postgres@db:5432/app"), ""}, // no password: trust or peer auth
 		{prod("REDIS_URL", "redis://:secret@redis:6379/0"), `REDIS_URL="redis://:xxxxx@redis:6379/0": want a password of your own in production (APP_ENV=production), not a placeholder`},
 	}
-	for _, tt := range tests {
-		_, err := loadConfig(tt.env)
-		got := ""
-		if err != nil {
-			got = err.Error()
-		}
-		if got != tt.want {
-			t.Errorf("loadConfig(%v):\n got %q\nwant %q", tt.env, got, tt.want)
-		}
-	}
+	checkConfigErrors(t, tests)
 }
 
 func TestPlaceholder(t *testing.T) {

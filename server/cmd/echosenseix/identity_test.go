@@ -9,10 +9,7 @@ import (
 )
 
 func TestIdentityConfig(t *testing.T) {
-	tests := []struct {
-		env  map[string]string
-		want string // error text; "" = valid
-	}{
+	tests := []configCase{
 		{map[string]string{"LOGIN_MAX_ATTEMPTS_PER_ACCOUNT": "0"}, `LOGIN_MAX_ATTEMPTS_PER_ACCOUNT="0": want an integer from 1 to 10000`},
 		{map[string]string{"LOGIN_MAX_ATTEMPTS_PER_ADDRESS": "-3"}, `LOGIN_MAX_ATTEMPTS_PER_ADDRESS="-3": want an integer from 1 to 100000`},
 		{map[string]string{"LOGIN_THROTTLE_WINDOW": "0"}, `LOGIN_THROTTLE_WINDOW="0": want seconds >= 1`},
@@ -23,16 +20,7 @@ func TestIdentityConfig(t *testing.T) {
 		{map[string]string{"TRUSTED_PROXIES": "none"}, ""},
 		{map[string]string{"TRUSTED_PROXIES": "172.18.0.0/16, 10.1.2.3,::1"}, ""},
 	}
-	for _, tt := range tests {
-		_, err := loadConfig(tt.env)
-		got := ""
-		if err != nil {
-			got = err.Error()
-		}
-		if got != tt.want {
-			t.Errorf("loadConfig(%v): got error %q; want %q", tt.env, got, tt.want)
-		}
-	}
+	checkConfigErrors(t, tests)
 }
 
 func TestIdentityConfigValues(t *testing.T) {

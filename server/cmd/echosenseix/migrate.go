@@ -18,6 +18,8 @@ func openDB(ctx context.Context, c DatabaseConfig) (*postgres.DB, error) {
 		MinConns:         minConns(c.MinConnections),
 		AcquireTimeout:   c.AcquireTimeout.D(),
 		StatementTimeout: c.StatementTimeout.D(),
+		ReplicaURLs:      c.replicaURLs(),
+		ReplicaMaxLag:    c.ReplicaMaxLag.D(),
 	})
 	if err != nil {
 		return nil, err
@@ -39,6 +41,32 @@ func minConns(n int) int32 {
 	return int32(n)
 }
 
+// migratedDB is how the migrate and seed commands begin: the settings,
+// DATABASE_URL required (without names the command's line when it is not
+// set), the pool, and the migrations applied under the advisory lock. A code
+// other than 0 is the command's exit code; what failed is printed.
+func migratedDB(ctx context.Context, without string) (*postgres.DB, *Config, int) {
+	cfg, err := loadConfig(environMap(os.Environ()))
+	if err != nil {
+		exitConfig(err)
+	}
+	if cfg.Database.URL == "" {
+		fmt.Fprintln(os.Stderr, "echosenseix: "+without)
+		return nil, cfg, 2
+	}
+	db, err := openDB(ctx, cfg.Database)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "echosenseix: %v\n", err)
+		return nil, cfg, 1
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		fmt.Fprintf(os.Stderr, "echosenseix: %v\n", err)
+		return nil, cfg, 1
+	}
+	return db, cfg, 0
+}
+
 // migrateCmd applies the migrations under the advisory lock and exits.
 func migrateCmd(args []string) int {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
@@ -46,27 +74,13 @@ func migrateCmd(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	cfg, err := loadConfig(environMap(os.Environ()))
-	if err != nil {
-		exitConfig(err)
-	}
-	if cfg.Database.URL == "" {
-		fmt.Fprintln(os.Stderr, "echosenseix: migrate needs DATABASE_URL (postgres://...)")
-		return 2
-	}
-	log := newLogger(cfg.Ops.LogLevel, "cmd", "migrate")
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	db, err := openDB(ctx, cfg.Database)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "echosenseix: %v\n", err)
-		return 1
+	db, cfg, code := migratedDB(ctx, "migrate needs DATABASE_URL (postgres://...)")
+	if code != 0 {
+		return code
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		fmt.Fprintf(os.Stderr, "echosenseix: %v\n", err)
-		return 1
-	}
-	log.Info("migrations applied")
+	newLogger(cfg.Ops.LogLevel, "cmd", "migrate").Info("migrations applied")
 	return 0
 }

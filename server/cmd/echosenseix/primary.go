@@ -49,6 +49,7 @@ func runPrimary(cfg *Config, log *slog.Logger) int {
 		RestartDelay:    nonZeroDelay(cfg.Cluster.RestartDelay.D()),
 		MaxRestarts:     cfg.Cluster.MaxRestarts,
 		ShutdownTimeout: cfg.Cluster.ShutdownTimeout.D(),
+		DrainDelay:      cfg.Cluster.DrainDelay.D(),
 		ReadyTimeout:    cfg.Cluster.ReadyTimeout.D(),
 		Command:         append([]string{exe}, os.Args[1:]...),
 		Env:             append(os.Environ(), extra...),

@@ -32,7 +32,7 @@ func newQueue(cfg *Config, rcfg redis.Config, log *slog.Logger) (server.Queue, e
 		return inmem.NewQueue(inmem.QueueConfig{Concurrency: cfg.Queue.Concurrency, MaxAttempts: cfg.Queue.MaxRetries}), nil
 	}
 	q, err := redisqueue.New(redisqueue.Config{
-		Addr: rcfg.Addr, Password: rcfg.Password, DB: rcfg.DB, TLS: rcfg.TLS,
+		Addr: rcfg.Addr, Password: rcfg.Password, DB: rcfg.DB, TLS: rcfg.TLS, Cluster: rcfg.Cluster,
 		Concurrency: cfg.Queue.Concurrency, MaxAttempts: cfg.Queue.MaxRetries, Logger: log,
 	})
 	if err != nil {

@@ -69,7 +69,7 @@ func realtimeAuth(svc *usecase.Service) realtime.Authenticator {
 }
 
 // serveRealtime serves the hub on ln until the hub shuts down (HTTP drain
-// sends 1001 on both listeners); the answer is Serve's error.
+// sends 1012 on both listeners); the answer is Serve's error.
 func (a *app) serveRealtime(ln net.Listener, log *slog.Logger) <-chan error {
 	done := make(chan error, 1)
 	go func() {

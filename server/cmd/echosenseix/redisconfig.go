@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/echosenseix/echosenseix/server/redis"
 )
@@ -19,6 +20,7 @@ func (c RedisConfig) redisConfig(cache CacheConfig) (redis.Config, error) {
 		return rc, err
 	}
 	rc.CacheTTL = cache.TTL.D()
+	rc.ReadTimeout = c.Timeout.D()
 	if rc.TLS == nil {
 		return rc, nil
 	}
@@ -31,9 +33,19 @@ func (c RedisConfig) redisConfig(cache CacheConfig) (redis.Config, error) {
 	return rc, nil
 }
 
-// target is REDIS_URL, else REDIS_HOST, REDIS_PORT, REDIS_PASSWORD and
-// REDIS_DB.
+// target is REDIS_CLUSTER_ADDRS (parsed by redis.ParseClusterAddrs), else
+// REDIS_URL, else REDIS_HOST, REDIS_PORT, REDIS_PASSWORD and REDIS_DB.
 func (c RedisConfig) target() (redis.Config, error) {
+	if c.ClusterAddrs != "" {
+		rc, err := redis.ParseClusterAddrs(c.ClusterAddrs)
+		if err != nil {
+			return rc, &ConfigError{Name: "REDIS_CLUSTER_ADDRS", Value: redactURLs(c.ClusterAddrs), Want: clusterAddrsWant}
+		}
+		if rc.Password == "" {
+			rc.Password = c.Password
+		}
+		return rc, nil
+	}
 	if c.URL == "" {
 		return redis.Config{Addr: net.JoinHostPort(c.Host, fmt.Sprint(c.Port)), Password: c.Password, DB: c.DB}, nil
 	}
@@ -44,21 +56,38 @@ func (c RedisConfig) target() (redis.Config, error) {
 	return rc, nil
 }
 
-const redisURLWant = "empty or redis://[:password@]host:port/db (or rediss:// for TLS)"
+const (
+	redisURLWant     = "empty or redis://[:password@]host:port/db (or rediss:// for TLS)"
+	clusterAddrsWant = "empty, or a comma list of host:port or redis://[:password@]host:port (db 0) agreeing on password and TLS, with REDIS_URL empty"
+)
 
-// tlsURL reports whether REDIS_URL asks for TLS.
-func (c RedisConfig) tlsURL() bool { return strings.HasPrefix(c.URL, "rediss://") }
+// tlsURL reports whether REDIS_URL (or REDIS_CLUSTER_ADDRS) asks for TLS.
+func (c RedisConfig) tlsURL() bool {
+	return strings.HasPrefix(c.URL, "rediss://") || strings.Contains(c.ClusterAddrs, "rediss://")
+}
+
+// redactURLs is redactURL of each item of a comma list.
+func redactURLs(list string) string {
+	items := strings.Split(list, ",")
+	for i, it := range items {
+		items[i] = redactURL(strings.TrimSpace(it))
+	}
+	return strings.Join(items, ",")
+}
 
 // rules validate REDIS_URL with the adapter's parser, and the TLS settings
 // (which need rediss://).
 func (c RedisConfig) rules() []rule {
-	_, urlErr := c.target()
+	_, urlErr := RedisConfig{URL: c.URL}.target()
+	_, clusterErr := redis.ParseClusterAddrs(c.ClusterAddrs)
 	caOK := c.TLSCAFile == ""
 	if !caOK && c.tlsURL() {
 		caOK = redis.LoadCA(&tls.Config{}, c.TLSCAFile) == nil
 	}
 	return []rule{
 		{"REDIS_URL", redactURL(c.URL), urlErr == nil, redisURLWant},
+		{"REDIS_CLUSTER_ADDRS", redactURLs(c.ClusterAddrs), c.ClusterAddrs == "" || (clusterErr == nil && c.URL == ""), clusterAddrsWant},
+		{"REDIS_TIMEOUT", c.Timeout, c.Timeout.D() >= 10*time.Millisecond && c.Timeout.D() <= time.Minute, "milliseconds from 10 to 60000"},
 		{"REDIS_TLS_CA_FILE", c.TLSCAFile, caOK, "empty, or a readable PEM file of CA certificates with REDIS_URL=rediss://"},
 		{"REDIS_TLS_INSECURE_SKIP_VERIFY", c.TLSInsecureSkipVerify, !c.TLSInsecureSkipVerify || c.tlsURL(), "false unless REDIS_URL is rediss://"},
 	}

@@ -151,26 +151,13 @@ func seedCmd(args []string) int {
 		fmt.Fprintf(os.Stderr, "echosenseix: seed --orgs=%d --users=%d --agents=%d: want orgs >= 1, users and agents >= 0\n", *orgs, *users, *agents)
 		return 2
 	}
-	cfg, err := loadConfig(environMap(os.Environ()))
-	if err != nil {
-		exitConfig(err)
-	}
-	if cfg.Database.URL == "" {
-		fmt.Fprintln(os.Stderr, "echosenseix: seed needs DATABASE_URL; for in-memory demo data use `echosenseix serve --seed-orgs N --seed-users U --seed-agents A --seed-out FILE` (or SEED_ORGS, SEED_USERS, SEED_AGENTS, SEED_OUT)")
-		return 2
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	db, err := openDB(ctx, cfg.Database)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "echosenseix: %v\n", err)
-		return 1
+	db, _, code := migratedDB(ctx, "seed needs DATABASE_URL; for in-memory demo data use `echosenseix serve --seed-orgs N --seed-users U --seed-agents A --seed-out FILE` (or SEED_ORGS, SEED_USERS, SEED_AGENTS, SEED_OUT)")
+	if code != 0 {
+		return code
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		fmt.Fprintf(os.Stderr, "echosenseix: %v\n", err)
-		return 1
-	}
 	plan, _ := newSeedPlan(*orgs, *users, *agents, *password)
 	st := db.Store()
 	if err := plan.apply(ctx, seedStores{Orgs: st, Users: st, Agents: st}); err != nil {

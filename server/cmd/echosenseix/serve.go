@@ -61,9 +61,12 @@ func serveFlags(cfg *Config, args []string) int {
 }
 
 // runServer serves until SIGTERM/SIGINT, then drains: readiness 503 at
-// once, in-flight requests finish within CLUSTER_SHUTDOWN_TIMEOUT (exit 0),
-// else exit 1; a second signal exits 1 at once. worker is nil outside a
-// cluster.
+// once, SHUTDOWN_DRAIN_DELAY of serving on (SIGTERM only), then the
+// listeners close and in-flight work finishes within
+// CLUSTER_SHUTDOWN_TIMEOUT (exit 0), else exit 1; a second signal exits 1
+// at once. A cluster worker also takes cluster.RetireSignal (replaced in a
+// rolling restart): no delay and no readiness flip. worker is nil outside
+// a cluster.
 func runServer(cfg *Config, log *slog.Logger, worker *cluster.Worker) int {
 	if worker != nil && cfg.crashAtStartup(worker.Slot) {
 		log.Error("CLUSTER_TEST_CRASH: exiting before serving", "hook", cfg.Cluster.TestCrash)
@@ -71,6 +74,9 @@ func runServer(cfg *Config, log *slog.Logger, worker *cluster.Worker) int {
 	}
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	if worker != nil {
+		signal.Notify(sigs, cluster.RetireSignal)
+	}
 	signal.Ignore(syscall.SIGHUP)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -138,21 +144,65 @@ func runServer(cfg *Config, log *slog.Logger, worker *cluster.Worker) int {
 		a.close(log)
 		return 1
 	case sig := <-sigs:
-		return drain(a, log, cfg.Cluster.ShutdownTimeout.D(), sig, sigs, served)
+		return drain(a, log, drainPlan{sig: sig, delay: cfg.Cluster.DrainDelay.D(), timeout: cfg.Cluster.ShutdownTimeout.D()}, sigs, served)
 	}
 }
 
+// drainPlan is how a signal stops the process.
+type drainPlan struct {
+	sig     os.Signal
+	delay   time.Duration // SHUTDOWN_DRAIN_DELAY
+	timeout time.Duration // CLUSTER_SHUTDOWN_TIMEOUT
+}
+
 // drain shuts the app down in order; a second signal exits at once.
-func drain(a *app, log *slog.Logger, timeout time.Duration, sig os.Signal, sigs <-chan os.Signal, served <-chan error) int {
-	log.Info("shutting down", "signal", sig.String(), "timeout", timeout.String())
-	a.http.SetDraining()
+//
+// SIGTERM: readiness turns 503 and every response says "Connection:
+// close", while the listener keeps accepting for the drain delay, long
+// enough for a balancer's health check (or Kubernetes' endpoint removal)
+// to take the instance out; only then does the listener close (the
+// connections still in its accept queue would otherwise be reset) and
+// in-flight requests, realtime sockets (1012), the group commit and the
+// queue get the shutdown timeout. SIGINT skips the delay; the retire
+// signal of a rolling restart skips it and keeps readiness at 200.
+func drain(a *app, log *slog.Logger, p drainPlan, sigs <-chan os.Signal, served <-chan error) int {
+	retire := p.sig == cluster.RetireSignal
+	delay := p.delay
+	if p.sig != syscall.SIGTERM {
+		delay = 0
+	}
+	log.Info("shutting down", "signal", p.sig.String(), "drain_delay", delay.String(), "timeout", p.timeout.String(), "retire", retire)
+	if !retire {
+		a.http.SetDraining()
+	}
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case s := <-sigs:
+			t.Stop()
+			log.Error("second signal during the drain delay: exiting at once", "signal", s.String())
+			return 1
+		case err := <-served:
+			t.Stop()
+			log.Error("http server stopped during the drain delay", "err", err)
+			a.close(log)
+			return 1
+		}
+		log.Info("drain delay over: closing listeners")
+	}
 	done := make(chan error, 1)
 	start := time.Now()
-	deadline := start.Add(timeout)
+	deadline := start.Add(p.timeout)
 	go func() {
 		ctx, cancel := context.WithDeadline(context.Background(), deadline)
 		defer cancel()
-		err := a.http.Shutdown(ctx)
+		var err error
+		if retire {
+			err = a.http.Retire(ctx)
+		} else {
+			err = a.http.Shutdown(ctx)
+		}
 		log.Info("http drained", "in", time.Since(start).String(), "err", err)
 		select {
 		case <-served:

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,6 +22,7 @@ import (
 	"github.com/echosenseix/echosenseix/server/inmem"
 	"github.com/echosenseix/echosenseix/server/internal/auth"
 	"github.com/echosenseix/echosenseix/server/internal/groupcommit"
+	"github.com/echosenseix/echosenseix/server/internal/shed"
 	"github.com/echosenseix/echosenseix/server/postgres"
 	"github.com/echosenseix/echosenseix/server/realtime"
 	"github.com/echosenseix/echosenseix/server/redis"
@@ -106,7 +109,11 @@ func (a *app) openRedis(cfg *Config, log *slog.Logger) error {
 		return fmt.Errorf("redis unreachable (%s, wanted by %s): %w", cfg.RedisTarget(), redisWanters(cfg), err)
 	}
 	a.rc = rc
-	log.Info("redis connected", "addr", rcfg.Addr, "db", rcfg.DB)
+	if len(rcfg.Cluster) > 0 {
+		log.Info("redis cluster connected", "seeds", strings.Join(rcfg.Cluster, ","))
+	} else {
+		log.Info("redis connected", "addr", rcfg.Addr, "db", rcfg.DB)
+	}
 	return nil
 }
 
@@ -124,6 +131,7 @@ func redisWanters(cfg *Config) string {
 	add(cfg.Cache.Provider == "redis", "CACHE_PROVIDER=redis")
 	add(cfg.QueueRedis(), "QUEUE_PROVIDER="+cfg.Queue.Provider)
 	add(cfg.Session.Store == "redis", "SESSION_STORE=redis")
+	add(s == "" && cfg.Redis.ClusterAddrs != "", "REDIS_CLUSTER_ADDRS (event bus)")
 	add(cfg.Bus.Provider == "redis", "BUS_PROVIDER=redis")
 	add(s == "" && cfg.Redis.URL != "", "REDIS_URL (event bus)")
 	return s
@@ -196,7 +204,8 @@ func (a *app) openProviders(cfg *Config, log *slog.Logger, st stores) error {
 	}
 	a.queue = q
 	a.ingest = newIngester(cfg.Ingest, st)
-	a.hub = realtime.NewHub(realtime.Config{Agents: st, AllowedOrigins: cfg.Hardening.Origins()}, a.bus, nil, log)
+	a.hub = realtime.NewHub(realtime.Config{Agents: st, AllowedOrigins: cfg.Hardening.Origins(),
+		MaxUnsentBytes: cfg.Realtime.MaxUnsentBytes}, a.bus, nil, log)
 	for _, c := range []any{a.cache, a.bus, a.queue, a.ingest, a.hub} {
 		if cs, ok := c.(collectorser); ok {
 			a.metrics = append(a.metrics, cs.Collectors()...)
@@ -264,6 +273,9 @@ func (a *app) openHTTP(cfg *Config, log *slog.Logger, st stores, ln net.Listener
 		MaxBodySize:      cfg.HTTP.BodyLimit,
 		ReadTimeout:      cfg.HTTP.ReadTimeout.D(),
 		WriteTimeout:     cfg.HTTP.WriteTimeout.D(),
+		HeaderTimeout:    cfg.HTTP.HeaderTimeout.D(),
+		MaxConnections:   maxConnections(cfg.HTTP.MaxConnections),
+		Overload:         overload(cfg.HTTP),
 		IdleTimeout:      cfg.HTTP.IdleTimeout.D(),
 		ShutdownTimeout:  cfg.Cluster.ShutdownTimeout.D(),
 		CookieSecure:     cfg.HTTP.CookieSecure == "true",
@@ -286,7 +298,7 @@ func (a *app) openHTTP(cfg *Config, log *slog.Logger, st stores, ln net.Listener
 	}
 	a.http = srv
 	if a.hub != nil {
-		// Sockets get 1001 while requests drain; hijacked connections would
+		// Sockets get 1012 while requests drain; hijacked connections would
 		// otherwise hold HTTP Shutdown until its deadline.
 		srv.OnShutdown(func(ctx context.Context) { _ = a.hub.Shutdown(ctx) })
 	}
@@ -471,4 +483,30 @@ func sessionMemo(cfg *Config) time.Duration {
 		return -1
 	}
 	return usecase.DefaultSessionCacheTTL
+}
+
+// reservedFiles are the descriptors MAX_CONNECTIONS=0 leaves to the pools,
+// listeners and files below the open-file limit.
+const reservedFiles = 1024
+
+// maxConnections resolves MAX_CONNECTIONS: 0 is the open-file limit (Go
+// raised the soft limit to the hard one at start) less reservedFiles, at
+// least 64.
+func maxConnections(n int) int {
+	if n > 0 {
+		return n
+	}
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil || l.Cur > 1<<31 {
+		return 0 // unknown or unlimited: no bound of our own
+	}
+	return max(int(l.Cur)-reservedFiles, 64)
+}
+
+// overload is the overload limit of cfg, nil when OVERLOAD_SHEDDING=false.
+func overload(cfg HTTPConfig) *shed.Config {
+	if !cfg.OverloadShedding {
+		return nil
+	}
+	return &shed.Config{Target: cfg.OverloadTarget.D(), Max: cfg.OverloadMax}
 }

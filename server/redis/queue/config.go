@@ -30,6 +30,10 @@ type Config struct {
 	Addr     string // host:port; default "127.0.0.1:6379"
 	Password string
 	DB       int
+	// Cluster, when set, holds the seed addresses of a Redis Cluster
+	// (Addr and DB are then ignored). asynq keeps each queue's keys under
+	// one hash tag, asynq:{<queue>}:..., so its scripts stay in one slot.
+	Cluster []string
 	// TLS, when set, dials Redis over TLS with it (rediss://); nil is plain
 	// TCP.
 	TLS *tls.Config

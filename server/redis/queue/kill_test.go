@@ -161,7 +161,7 @@ func TestWorkerKilledMidRun(t *testing.T) {
 // expireLeases moves the leases of the dead worker's jobs 61 s into the
 // past: what asynq's recoverer sees once the real lease (30 s) and its
 // clock-skew margin (30 s) have passed. The recovery itself is asynq's.
-func expireLeases(t *testing.T, rdb *goredis.Client, cfg queue.Config) {
+func expireLeases(t *testing.T, rdb goredis.UniversalClient, cfg queue.Config) {
 	t.Helper()
 	ctx := context.Background()
 	past := float64(time.Now().Add(-61 * time.Second).Unix())

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,18 +57,13 @@ type Queue struct {
 // error coded EUNAVAILABLE when Redis does not answer a PING now.
 func New(cfg Config) (*Queue, error) {
 	cfg = cfg.withDefaults()
-	rdb := goredis.NewClient(&goredis.Options{
-		Addr: cfg.Addr, Password: cfg.Password, DB: cfg.DB, TLSConfig: cfg.TLS,
-		DialTimeout: cfg.DialTimeout, ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.ReadTimeout,
-		MaxRetries: -1, // fail fast; asynq retries its own background work
-		PoolSize:   cfg.Concurrency + 10,
-	})
+	rdb := newRedisClient(cfg)
 	q := &Queue{cfg: cfg, rdb: rdb, handlers: make(map[string]server.JobHandler), timeout: cfg.DialTimeout + cfg.ReadTimeout}
 	ctx, cancel := context.WithTimeout(context.Background(), q.timeout)
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		rdb.Close()
-		return nil, server.WrapError(server.EUNAVAILABLE, "job queue unavailable", fmt.Errorf("cannot connect to redis at %s: %w", cfg.Addr, err))
+		return nil, server.WrapError(server.EUNAVAILABLE, "job queue unavailable", fmt.Errorf("cannot connect to redis at %s: %w", cfg.target(), err))
 	}
 	weights := make(map[string]int, MaxPriority-MinPriority+1)
 	for level := MinPriority; level <= MaxPriority; level++ {
@@ -98,6 +94,37 @@ func New(cfg Config) (*Queue, error) {
 		return nil, fmt.Errorf("cannot start job queue workers: %w", err)
 	}
 	return q, nil
+}
+
+// newRedisClient is the go-redis client asynq runs on: a cluster client
+// when cfg.Cluster is set (asynq's own keys carry {queue} hash tags), else
+// a client of the one Redis.
+func newRedisClient(cfg Config) goredis.UniversalClient {
+	if len(cfg.Cluster) > 0 {
+		return goredis.NewClusterClient(&goredis.ClusterOptions{
+			Addrs: cfg.Cluster, Password: cfg.Password, TLSConfig: cfg.TLS,
+			DialTimeout: cfg.DialTimeout, ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.ReadTimeout,
+			// A MOVED after a failover is followed regardless; retries of
+			// transport errors stay off, as for the single client.
+			MaxRetries:   -1,
+			MaxRedirects: 8,
+			PoolSize:     cfg.Concurrency + 10,
+		})
+	}
+	return goredis.NewClient(&goredis.Options{
+		Addr: cfg.Addr, Password: cfg.Password, DB: cfg.DB, TLSConfig: cfg.TLS,
+		DialTimeout: cfg.DialTimeout, ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.ReadTimeout,
+		MaxRetries: -1, // fail fast; asynq retries its own background work
+		PoolSize:   cfg.Concurrency + 10,
+	})
+}
+
+// target names cfg's Redis in messages.
+func (c Config) target() string {
+	if len(c.Cluster) > 0 {
+		return "cluster " + strings.Join(c.Cluster, ",")
+	}
+	return c.Addr
 }
 
 // level clamps a priority to a level.

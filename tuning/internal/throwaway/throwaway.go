@@ -1,12 +1,14 @@
-// Package throwaway starts private Postgres and Redis servers from the local
-// binaries with a given configuration file, on free loopback ports, for the
-// tuning tests: a configuration is accepted when the server starts with it.
-// Like the stack helper, it runs Postgres as the postgres user when root, and
-// fails (never skips) when a binary is missing under CI=true.
+// Package throwaway starts private Postgres (internal/pglocal, as the stack
+// helper does) and Redis servers from the local binaries with a given
+// configuration file, on free loopback ports, for the tuning tests: a
+// configuration is accepted when the server starts with it. It fails (never
+// skips) when a binary is missing under CI=true.
 package throwaway
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -17,78 +19,36 @@ import (
 	"testing"
 	"time"
 
+	"github.com/echosenseix/echosenseix/internal/pglocal"
 	"github.com/echosenseix/echosenseix/internal/stack"
 )
 
 // FreePort returns a loopback port nothing listens on.
 func FreePort(tb testing.TB) int {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatalf("cannot find a free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func pgBinary(name string) (string, error) {
-	if p, err := exec.LookPath(name); err == nil {
-		return p, nil
-	}
-	m, _ := filepath.Glob("/usr/lib/postgresql/*/bin/" + name)
-	if len(m) == 0 {
-		return "", fmt.Errorf("no %s binary", name)
-	}
-	return m[len(m)-1], nil
-}
-
-// Postgres is an initialised data directory that can be started with a
-// configuration fragment (included from postgresql.conf).
-type Postgres struct {
-	dir, data, pgctl string
-}
-
-func asPostgres(name string, args ...string) *exec.Cmd {
-	if os.Geteuid() == 0 {
-		return exec.Command("runuser", append([]string{"-u", "postgres", "--", name}, args...)...)
-	}
-	return exec.Command(name, args...)
-}
-
-// NewPostgres runs initdb in a temp dir, removed when tb ends.
-func NewPostgres(tb testing.TB) *Postgres {
-	tb.Helper()
-	initdb, err := pgBinary("initdb")
-	if err != nil {
-		stack.Unavailable(tb, "postgres", err.Error())
-	}
-	dir, err := os.MkdirTemp("", "tune-pg-")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { os.RemoveAll(dir) })
-	if os.Geteuid() == 0 {
-		if out, err := exec.Command("chown", "postgres", dir).CombinedOutput(); err != nil {
-			tb.Fatalf("cannot chown %s: %v: %s", dir, err, out)
-		}
-	}
-	p := &Postgres{dir: dir, data: filepath.Join(dir, "data"), pgctl: filepath.Join(filepath.Dir(initdb), "pg_ctl")}
-	if out, err := asPostgres(initdb, "-D", p.data, "-U", "postgres", "-A", "trust", "--no-sync").CombinedOutput(); err != nil {
-		tb.Fatalf("initdb: %v: %s", err, out)
-	}
-	conf := filepath.Join(p.data, "postgresql.conf")
-	f, err := os.OpenFile(conf, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	_, err = f.WriteString("\ninclude_if_exists = 'echosenseix.conf'\n")
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	p, err := pglocal.FreePort()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return p
+}
+
+// Postgres is an initialised data directory that can be started with a
+// configuration fragment (included from postgresql.conf).
+type Postgres struct{ c *pglocal.Cluster }
+
+// NewPostgres runs initdb in a temp dir, removed when tb ends.
+func NewPostgres(tb testing.TB) *Postgres {
+	tb.Helper()
+	c, err := pglocal.Init(context.Background(), "tune-pg-", "")
+	if errors.Is(err, pglocal.ErrNoBinary) {
+		stack.Unavailable(tb, "postgres", err.Error())
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(c.Remove)
+	return &Postgres{c: c}
 }
 
 // Start starts the server with fragment as its included configuration and
@@ -96,33 +56,13 @@ func NewPostgres(tb testing.TB) *Postgres {
 // The server is stopped when tb ends or by the returned stop.
 func (p *Postgres) Start(tb testing.TB, fragment string) (dsn string, stop func(), err error) {
 	tb.Helper()
-	frag := filepath.Join(p.data, "echosenseix.conf")
-	if err := os.WriteFile(frag, []byte(fragment), 0o644); err != nil {
-		tb.Fatal(err)
-	}
-	if os.Geteuid() == 0 {
-		_ = exec.Command("chown", "postgres", frag).Run()
-	}
-	port := FreePort(tb)
-	logf := filepath.Join(p.dir, "log")
-	_ = os.Remove(logf)
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off", port, p.dir)
-	out, err := asPostgres(p.pgctl, "-D", p.data, "-o", opts, "-l", logf, "-t", "60", "-w", "start").CombinedOutput()
+	dsn, err = p.c.Start(context.Background(), fragment, "fsync=off")
 	if err != nil {
-		log, _ := os.ReadFile(logf)
-		return "", func() {}, fmt.Errorf("pg_ctl start: %v: %s %s", err, out, lastLines(string(log), 5))
+		return "", func() {}, err
 	}
-	stop = func() { _ = asPostgres(p.pgctl, "-D", p.data, "-m", "fast", "-w", "stop").Run() }
+	stop = func() { p.c.Stop(context.Background(), "fast") }
 	tb.Cleanup(stop)
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port), stop, nil
-}
-
-func lastLines(s string, n int) string {
-	l := strings.Split(strings.TrimSpace(s), "\n")
-	if len(l) > n {
-		l = l[len(l)-n:]
-	}
-	return strings.Join(l, " | ")
+	return dsn, stop, nil
 }
 
 // StartRedis starts redis-server with confPath on a free port, nothing kept
@@ -151,7 +91,7 @@ func StartRedis(tb testing.TB, confPath string) (string, error) {
 		case err := <-done:
 			done <- err
 			log, _ := os.ReadFile(filepath.Join(dir, "log"))
-			return "", fmt.Errorf("redis-server exited: %v: %s %s", err, stderr.String(), lastLines(string(log), 5))
+			return "", fmt.Errorf("redis-server exited: %v: %s %s", err, stderr.String(), pglocal.LastLines(string(log), 5))
 		default:
 		}
 		if ping(addr) == nil {

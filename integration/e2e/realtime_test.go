@@ -1,4 +1,4 @@
-package main
+package e2e_test
 
 import (
 	"context"
@@ -14,9 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gobwas/ws"
-
 	"github.com/echosenseix/echosenseix/internal/wsclient"
+	"github.com/echosenseix/echosenseix/server/realtime"
 )
 
 // realtimeToken logs the first seeded user in and answers a realtime token;
@@ -81,7 +80,7 @@ func connected(t *testing.T, url string) (*wsclient.Conn, string) {
 // TestRealtimeDedicatedPort: with REALTIME_PORT every cluster worker serves
 // WebSockets on that port too, with the HTTP port's authentication (401
 // without a credential, the organization from the token), and a SIGTERM
-// closes the sockets of both listeners with 1001.
+// closes the sockets of both listeners with 1012.
 func TestRealtimeDedicatedPort(t *testing.T) {
 	seedOut := filepath.Join(t.TempDir(), "seed.json")
 	rp := freePort(t)
@@ -132,8 +131,8 @@ func TestRealtimeDedicatedPort(t *testing.T) {
 		for err == nil {
 			_, err = c.ReadMessage()
 		}
-		if !wsclient.IsClose(err, ws.StatusGoingAway) {
-			t.Errorf("socket %d (last is the HTTP port's) at shutdown: %v; want close 1001", i, err)
+		if !wsclient.IsClose(err, realtime.StatusServiceRestart) {
+			t.Errorf("socket %d (last is the HTTP port's) at shutdown: %v; want close 1012", i, err)
 		}
 	}
 	if code := p.waitExit(15 * time.Second); code != 0 {

@@ -1,8 +1,9 @@
-package main
+package e2e_test
 
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -30,6 +31,11 @@ import (
 var binPath string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		fmt.Println("end-to-end suites skipped under -short")
+		os.Exit(0)
+	}
 	var err error
 	if binPath, err = testbin.Server.Build(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -86,7 +92,8 @@ func startServer(t *testing.T, env ...string) *serverProc {
 	port := freePort(t)
 	cmd := exec.Command(binPath, "serve")
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TMPDIR=" + os.TempDir(),
-		"PORT=" + strconv.Itoa(port), "HOST=127.0.0.1", "LOG_LEVEL=info", "CLUSTER_ENABLED=true"}, env...)
+		"PORT=" + strconv.Itoa(port), "HOST=127.0.0.1", "LOG_LEVEL=info", "CLUSTER_ENABLED=true",
+		"SHUTDOWN_DRAIN_DELAY=0"}, env...) // tests of the drain set their own delay
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -385,8 +392,6 @@ func TestClusterWorkerCrashAtStartup(t *testing.T) {
 	}
 }
 
-// TestSIGTERMUnderLoad: a cluster, and one process (CLUSTER_ENABLED=false),
-// drain under load and exit 0 within CLUSTER_SHUTDOWN_TIMEOUT.
 // TestClusterSlotGivenUp: one slot crashing at start-up is given up after
 // CLUSTER_MAX_RESTARTS restarts, reported in /health and /metrics, while the
 // other slot keeps serving and the primary keeps running.
@@ -427,24 +432,27 @@ func TestClusterSlotGivenUp(t *testing.T) {
 	}
 }
 
+// TestSIGTERMUnderLoad: a cluster, and one process (CLUSTER_ENABLED=false),
+// drain under load as a balancer needs it: for SHUTDOWN_DRAIN_DELAY after
+// SIGTERM /health/ready answers 503, new connections are still accepted
+// and every request is answered (with Connection: close), then the process
+// exits 0 within the delay plus CLUSTER_SHUTDOWN_TIMEOUT.
 func TestSIGTERMUnderLoad(t *testing.T) {
 	t.Run("cluster", func(t *testing.T) {
-		p := startServer(t, clusterEnv(2)...)
+		p := startServer(t, clusterEnv(2, "SHUTDOWN_DRAIN_DELAY="+strconv.Itoa(int(testDrainDelay/time.Millisecond)))...)
 		p.waitWorkers(2, 10*time.Second, nil)
 		testSIGTERM(t, p)
 	})
 	t.Run("single", func(t *testing.T) {
-		p := startServer(t, "CLUSTER_ENABLED=false", "CLUSTER_SHUTDOWN_TIMEOUT=5000")
+		p := startServer(t, "CLUSTER_ENABLED=false", "CLUSTER_SHUTDOWN_TIMEOUT=5000",
+			"SHUTDOWN_DRAIN_DELAY="+strconv.Itoa(int(testDrainDelay/time.Millisecond)))
 		waitLive(t, p)
 		testSIGTERM(t, p)
 	})
 }
 
-// neverConnected reports a request whose connection was refused: the
-// server had stopped listening, nothing was accepted.
-func neverConnected(f failure) bool {
-	return strings.Contains(f.err, "dial tcp") && strings.Contains(f.err, "connection refused")
-}
+// testDrainDelay is the SHUTDOWN_DRAIN_DELAY of the drain tests.
+const testDrainDelay = 2 * time.Second
 
 func waitLive(t *testing.T, p *serverProc) {
 	t.Helper()
@@ -459,50 +467,122 @@ func waitLive(t *testing.T, p *serverProc) {
 	t.Fatalf("server not live within 10s")
 }
 
+// readyPoll asks /health/ready every 20 ms on a keep-alive client (a new
+// connection when the server closed the last one) and keeps what it saw.
+type readyPoll struct {
+	stop     chan struct{}
+	done     chan struct{}
+	mu       sync.Mutex
+	statuses []readyStatus
+}
+
+type readyStatus struct {
+	at    time.Time
+	code  int  // 0: no answer
+	close bool // the answer said Connection: close
+}
+
+func pollReady(base string) *readyPoll {
+	r := &readyPoll{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+		defer client.CloseIdleConnections()
+		for i := 0; i < 100_000; i++ {
+			select {
+			case <-r.stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			st := readyStatus{at: time.Now()}
+			if resp, err := client.Get(base + "/health/ready"); err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				st.code, st.close = resp.StatusCode, resp.Close
+			}
+			r.mu.Lock()
+			r.statuses = append(r.statuses, st)
+			r.mu.Unlock()
+		}
+	}()
+	return r
+}
+
+func (r *readyPoll) finish() []readyStatus {
+	close(r.stop)
+	<-r.done
+	return r.statuses
+}
+
 func testSIGTERM(t *testing.T, p *serverProc) {
 	l := startLoad(p.base, "/health/live", 6, true)
 	fresh := startLoad(p.base, "/health/live", 4, false)
 	l.waitOK(t, 300, 10*time.Second)
 	fresh.waitOK(t, 100, 10*time.Second)
+	ready := pollReady(p.base)
 	sent := time.Now()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
+	}
+	// Half-way through the delay new connections must still be served.
+	time.Sleep(testDrainDelay / 2)
+	freshMid := fresh.ok.Load()
+	keptMid := l.ok.Load()
+	time.Sleep(testDrainDelay / 4)
+	if fresh.ok.Load() == freshMid || l.ok.Load() == keptMid {
+		t.Errorf("requests answered between %s and %s after SIGTERM: new connections %d, keep-alive %d; want both > 0 (still serving during the drain delay)",
+			testDrainDelay/2, 3*testDrainDelay/4, fresh.ok.Load()-freshMid, l.ok.Load()-keptMid)
 	}
 	code := p.waitExit(10 * time.Second)
 	took := time.Since(sent)
 	l.finish()
 	fresh.finish()
+	statuses := ready.finish()
 	if code != 0 {
 		t.Errorf("exit code after SIGTERM: got %d; want 0", code)
 	}
-	if took > 5*time.Second {
-		t.Errorf("shutdown took %s; want within CLUSTER_SHUTDOWN_TIMEOUT (5s)", took)
+	if took < testDrainDelay {
+		t.Errorf("exited %s after SIGTERM; want after the drain delay (%s)", took, testDrainDelay)
 	}
-	// Keep-alive connections were accepted long before the signal: every
-	// request started on them before SIGTERM must be answered.
-	for _, f := range l.failures {
-		if f.start.Before(sent) && !neverConnected(f) {
-			t.Errorf("request on an accepted connection started %s before SIGTERM failed: %s", sent.Sub(f.start), f.err)
-		}
+	if took > testDrainDelay+5*time.Second {
+		t.Errorf("shutdown took %s; want within SHUTDOWN_DRAIN_DELAY + CLUSTER_SHUTDOWN_TIMEOUT (%s)", took, testDrainDelay+5*time.Second)
 	}
-	// A new connection still in the kernel's accept queue when the last
-	// copy of the listening socket closes is reset by the kernel (never
-	// accepted): at most the one request each fresh client had in flight
-	// at the signal, started just before it.
-	early := 0
-	for _, f := range fresh.failures {
-		if f.start.Before(sent) && !neverConnected(f) {
-			early++
-			if sent.Sub(f.start) > 5*time.Millisecond {
-				t.Errorf("new-connection request started %s before SIGTERM failed: %s", sent.Sub(f.start), f.err)
+	// The window a balancer relies on: until shortly before the delay ends
+	// nothing fails, on kept or new connections.
+	window := sent.Add(testDrainDelay - 300*time.Millisecond)
+	for _, ld := range []*load{l, fresh} {
+		for _, f := range ld.failures {
+			if f.start.Before(window) {
+				t.Errorf("request started %s after SIGTERM (within the drain delay) failed: %s", f.start.Sub(sent), f.err)
 			}
 		}
 	}
-	if early > 4 {
-		t.Errorf("new-connection requests started before SIGTERM that failed: got %d; want <= 4 (one in flight per client)", early)
+	seen503 := false
+	for _, st := range statuses {
+		in := st.at.Sub(sent)
+		switch {
+		case in > 100*time.Millisecond && st.at.Before(window):
+			if st.code != 503 || !st.close {
+				t.Errorf("GET /health/ready %s after SIGTERM: status %d, Connection: close %v; want 503 and close", in, st.code, st.close)
+			}
+			seen503 = seen503 || st.code == 503
+		case in < 0 && st.code != 200:
+			t.Errorf("GET /health/ready before SIGTERM: status %d; want 200", st.code)
+		}
 	}
-	t.Logf("SIGTERM under load: %d ok, %d failed (%d new connections reset at the signal, the rest refused after it); exit in %s",
-		l.ok.Load()+fresh.ok.Load(), l.failed.Load()+fresh.failed.Load(), early, took)
+	if !seen503 {
+		t.Errorf("no 503 from /health/ready during the drain delay (%d polls)", len(statuses))
+	}
+	late := 0
+	for _, ld := range []*load{l, fresh} {
+		for _, f := range ld.failures {
+			if !f.start.Before(window) {
+				late++
+			}
+		}
+	}
+	t.Logf("SIGTERM under load: %d ok, %d failed (all after the drain delay ended, the listener closed); %d readiness polls; exit in %s",
+		l.ok.Load()+fresh.ok.Load(), late, len(statuses), took)
 }
 
 func TestClusterSIGHUPRollingRestart(t *testing.T) {
@@ -511,6 +591,7 @@ func TestClusterSIGHUPRollingRestart(t *testing.T) {
 	fresh := startLoad(p.base, "/health/live", 4, false)
 	kept := startLoad(p.base, "/health/live", 4, true)
 	fresh.waitOK(t, 200, 10*time.Second)
+	ready := pollReady(p.base)
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
@@ -521,6 +602,12 @@ func TestClusterSIGHUPRollingRestart(t *testing.T) {
 	kept.waitOK(t, 200, 10*time.Second)
 	fresh.finish()
 	kept.finish()
+	// A retiring worker keeps /health/ready at 200: the instance stays ready.
+	for _, st := range ready.finish() {
+		if st.code != 200 {
+			t.Errorf("GET /health/ready during the roll: status %d; want 200 (a replaced worker retires without failing the instance's check)", st.code)
+		}
+	}
 	if n := fresh.failed.Load() + kept.failed.Load(); n != 0 {
 		t.Errorf("connection errors during the rolling restart: got %d (%v %v); want 0", n, fresh.failures, kept.failures)
 	}
