@@ -15,17 +15,20 @@ import (
 // commits or fails as a whole), skips conversations already stored, and
 // adds only the newly inserted rows to call_stats in the same statement.
 // Rows and counter keys arrive sorted, so concurrent batches lock in the
-// same order and cannot deadlock.
+// same order and cannot deadlock. The uuid columns travel as text[] and are
+// cast in SQL: pgx has no binary plan for a []string as uuid[], and the
+// failed attempt it makes first (an error formatting the whole array) cost
+// more than the rest of the encoding.
 const insertCallLogsSQL = `
 WITH input AS (
-	SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],
+	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
 		$8::int4[], $9::text[], $10::float8[], $11::text[], $12::text[], $13::text[], $14::timestamptz[])
 	AS t(id, organization_id, agent_id, platform, external_call_id, conversation_id, phone_number,
 		duration, transcript, cost, status, summary, audio_url, created_at)
 ), ins AS (
 	INSERT INTO call_logs (id, organization_id, agent_id, platform, external_call_id, conversation_id, phone_number,
 		duration, transcript, cost, status, summary, audio_url, created_at)
-	SELECT id, organization_id, agent_id, platform, external_call_id, conversation_id, phone_number,
+	SELECT id::uuid, organization_id::uuid, agent_id::uuid, platform, external_call_id, conversation_id, phone_number,
 		duration, transcript::jsonb, cost::numeric(10,4), status, summary, audio_url, created_at FROM input
 	ON CONFLICT (organization_id, conversation_id) DO NOTHING
 	RETURNING id, organization_id, agent_id, duration, cost, created_at
@@ -45,8 +48,8 @@ SELECT id::text FROM ins`
 // existingIDsSQL finds the stored ids of conversations the insert skipped.
 const existingIDsSQL = `
 SELECT c.id::text, c.organization_id::text, c.conversation_id
-FROM unnest($1::uuid[], $2::text[]) AS t(organization_id, conversation_id)
-JOIN call_logs c ON c.organization_id = t.organization_id AND c.conversation_id = t.conversation_id`
+FROM unnest($1::text[], $2::text[]) AS t(organization_id, conversation_id)
+JOIN call_logs c ON c.organization_id = t.organization_id::uuid AND c.conversation_id = t.conversation_id`
 
 type convKey struct{ org, conv string }
 

@@ -2,13 +2,13 @@ package redis
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/bytedance/sonic"
 	"github.com/redis/rueidis"
 
 	"github.com/echosenseix/echosenseix/server"
@@ -19,6 +19,12 @@ var (
 	_ server.Bus    = (*Bus)(nil)
 	_ server.Pinger = (*Bus)(nil)
 )
+
+// eventJSON encodes and decodes events on the channel: sonic with
+// encoding/json's behaviour (HTML escaping, compacted Data), so the bytes on
+// the channel are the ones encoding/json wrote, at a fraction of its CPU
+// (one encode and one decode per landed call).
+var eventJSON = sonic.ConfigStd
 
 // Bus settings.
 const (
@@ -129,7 +135,7 @@ func (b *Bus) deliver() {
 	defer b.done.Done()
 	for m := range b.msgs {
 		var ev server.Event
-		if err := json.Unmarshal([]byte(m), &ev); err != nil {
+		if err := eventJSON.UnmarshalFromString(m, &ev); err != nil {
 			b.log.Warn("event bus: cannot decode event", "err", err)
 			continue
 		}
@@ -145,7 +151,7 @@ func (b *Bus) Publish(ctx context.Context, ev server.Event) error {
 	if ev.Timestamp.IsZero() {
 		ev.Timestamp = time.Now().UTC()
 	}
-	data, err := json.Marshal(ev)
+	data, err := eventJSON.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("cannot encode event: %w", err)
 	}
