@@ -3,7 +3,9 @@
 // deploy/'s own files through integration/lb), sharing one Postgres and one
 // Redis, with load running through the balancer while an instance is
 // restarted or killed, Redis or Postgres goes away, or a fault-injecting
-// TCP proxy (toxiproxy, embedded) slows or cuts their connections.
+// TCP proxy (toxiproxy, embedded) slows or cuts their connections, or
+// abusive clients (slowloris, non-reading WebSockets, a login burst past
+// capacity) arrive beside the normal ones.
 //
 // Every scenario asserts what the clients saw and what is stored: post-call
 // webhooks go through a durability ledger (signed, unique conversation ids,
