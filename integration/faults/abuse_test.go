@@ -98,7 +98,7 @@ func TestAbusiveClients(t *testing.T) {
 		Notes: []string{
 			fmt.Sprintf("normal p99 during abuse %v over %d (smoke tier p99 %v)", p99.Round(time.Millisecond), len(lat), tierP99),
 			fmt.Sprintf("503+Retry-After to normal clients %d", int(ld.failed.Load())-len(hard)),
-			fmt.Sprintf("slowloris via nginx %d: %d still open at 8 s (held by nginx: deploy/nginx.conf leaves client_header_timeout at its 60 s default)", lbLoris.n, lbLoris.open),
+			fmt.Sprintf("slowloris via nginx %d: %d still open at 8 s (held by nginx until its client_header_timeout, 10 s in deploy/nginx.conf)", lbLoris.n, lbLoris.open),
 			fmt.Sprintf("slowloris direct %d: cut, slowest after %v (HTTP_HEADER_TIMEOUT %v)", instLoris.n, instLoris.cutMax.Round(time.Millisecond), headerTimeout),
 			fmt.Sprintf("non-reading sockets %d via nginx + %d direct: backpressure drops %v (nginx's socket buffers absorb the via-nginx ones' backlog)", len(silent), len(silentDirect), dropped),
 			fmt.Sprintf("login burst %d: 200=%d 503/429+Retry-After=%d other=%d", logins.sent, logins.ok, logins.shed, logins.other),
